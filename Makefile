@@ -1,0 +1,42 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-all lint fmt bench demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/aggregator demo
+
+## Serve the demo agenda offline on http://127.0.0.1:5000 (embedded SQLite under var/).
+run: demo
+	$(BIN)/aggregator fetch
+	$(BIN)/aggregator serve
+
+## Fast suite (what CI runs); PostgreSQL tests run when AGENDA_TEST_POSTGRES_URL is reachable.
+test: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+test-all: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check aggregator webapp tests bench
+	$(BIN)/ruff format --check aggregator webapp tests bench
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format aggregator webapp tests bench
+	$(BIN)/ruff check --fix aggregator webapp tests bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

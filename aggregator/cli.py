@@ -1,0 +1,142 @@
+"""Command line: `aggregator fetch|serve|demo|migrate|sources check`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from aggregator.model import RefreshResult, SourceConfig
+from aggregator.settings import Settings, SettingsError, load_settings
+from aggregator.sources import SourcesError, load_sources
+
+EXIT_CONFIG = 2
+EXIT_ALL_FAILED = 1
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        click.echo(f"Configuration invalide : {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def _sources(settings: Settings) -> list[SourceConfig]:
+    try:
+        return load_sources(settings.sources_path)
+    except SourcesError as exc:
+        click.echo(f"sources.toml refusé :\n{exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def format_result(result: RefreshResult, width: int = 20) -> str:
+    head = f"{result.source_id:<{width}} {result.outcome:<12} {result.http_status or '-':>3}"
+    if result.outcome == "failed":
+        return f"{head}  {result.events} événements conservés — {result.error}"
+    text = f"{head}  {result.events} événements"
+    if result.outcome == "ok":
+        text += f" (+{result.added} ~{result.updated} -{result.removed})"
+        if result.skipped:
+            text += f", {result.skipped} éléments sans date ignorés"
+    if result.warnings:
+        text += f", {len(result.warnings)} avertissement(s)"
+    return text
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log each refresh (structured lines).")
+def main(verbose: bool) -> None:
+    """Agenda partagé de l'ESS des Hautes-Alpes."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@main.command()
+@click.option("--source", "only", multiple=True, metavar="ID", help="Only this source (repeat).")
+def fetch(only: tuple[str, ...]) -> None:
+    """Fetch and ingest the sources now."""
+    from aggregator.pipeline import RefreshOptions, refresh
+    from aggregator.store import open_engine
+
+    settings = _settings()
+    configs = _sources(settings)
+    unknown = set(only) - {c.id for c in configs}
+    if unknown:
+        click.echo(f"Source(s) inconnue(s) : {', '.join(sorted(unknown))}", err=True)
+        sys.exit(EXIT_CONFIG)
+    engine = open_engine(settings.database_url)
+    width = max((len(c.id) for c in configs), default=10)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int, result: RefreshResult) -> None:
+        if tty:
+            click.echo(f"\r[{done}/{total}] {result.source_id[:40]:<40}", nl=False, err=True)
+
+    results = refresh(engine, configs, RefreshOptions.from_settings(settings), only, progress)
+    if tty and results:
+        click.echo("\r" + " " * 50 + "\r", nl=False, err=True)
+    for result in results:
+        click.echo(format_result(result, width))
+        for warning in result.warnings[:5]:
+            click.echo(f"{'':<{width}}   ! {warning}")
+    if results and all(r.outcome == "failed" for r in results):
+        sys.exit(EXIT_ALL_FAILED)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the agenda website."""
+    from webapp import create_app
+
+    app = create_app()
+    click.echo(f"Agenda servi sur http://{host}:{port}/", err=True)
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command()
+@click.option(
+    "--out",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder the demo feeds are written to (sources.toml points there).",
+)
+def demo(out: Path) -> None:
+    """Write the demo feeds, dated from today, for the shipped sources.toml."""
+    from aggregator.demo import write_demo
+
+    for path in write_demo(out):
+        click.echo(f"écrit {path}")
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from aggregator.store import open_engine
+
+    open_engine(_settings().database_url)
+    click.echo("Schéma à jour.")
+
+
+@main.group()
+def sources() -> None:
+    """Inspect sources.toml."""
+
+
+@sources.command("check")
+def sources_check() -> None:
+    """Validate sources.toml; exit 2 with the line and key at fault."""
+    configs = _sources(_settings())
+    click.echo(f"{len(configs)} sources valides.")
+
+
+if __name__ == "__main__":
+    main()

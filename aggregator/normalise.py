@@ -1,0 +1,109 @@
+"""Normalise stage: EventParsed -> EventIntent (UTC instants, zone, all-day, tags, status).
+
+Pure: the same input always gives the same output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aggregator.model import EventIntent, EventParsed, FeedParsed, SourceConfig, Status
+
+_CANCELLED_TITLE = re.compile(
+    r"^\s*[\[(]?\s*(annul[ée]e?s?|cancel+ed|report[ée]e?s?)\s*[\])]?\s*[:!–—-]?\s*", re.I
+)
+MAX_DURATION = dt.timedelta(days=366)
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+
+
+def _tags(source: SourceConfig, categories: tuple[str, ...]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for tag in (*categories, *source.tags):
+        clean = " ".join(tag.split()).lower()
+        if clean and len(clean) <= 60:
+            seen.setdefault(clean, clean)
+    return tuple(seen.values())
+
+
+def normalise_event(
+    event: EventParsed, source: SourceConfig, calendar_tz: str | None, default_tz: str
+) -> EventIntent:
+    # An admin sets a source zone precisely when the feed gets it wrong, so it wins.
+    zone = _zone(source.timezone) or _zone(calendar_tz) or ZoneInfo(default_tz)
+    title = event.title
+    status = event.status
+    match = _CANCELLED_TITLE.match(title)
+    if match and match.group(1).lower().startswith(("annul", "cancel")):
+        # Many associations cancel by renaming ("ANNULÉ - Concert") rather than STATUS.
+        status = Status.CANCELLED
+        title = title[match.end() :].strip() or title
+    if not isinstance(event.start, dt.datetime):
+        start = _local_midnight(event.start, zone)
+        last = event.end if isinstance(event.end, dt.date) else None
+        end_day = last if last and last > event.start else event.start + dt.timedelta(days=1)
+        end: dt.datetime | None = _local_midnight(end_day, zone)
+        all_day = True
+        timezone = str(zone.key)
+    else:
+        aware = event.start if event.start.tzinfo else event.start.replace(tzinfo=zone)
+        start = aware.astimezone(dt.UTC)
+        end = None
+        if isinstance(event.end, dt.datetime):
+            end_aware = event.end if event.end.tzinfo else event.end.replace(tzinfo=zone)
+            end = end_aware.astimezone(dt.UTC)
+        elif isinstance(event.end, dt.date):
+            end = _local_midnight(event.end, zone)
+        if end is not None and (end <= start or end - start > MAX_DURATION):
+            end = None
+        all_day = False
+        timezone = _zone_name(aware.tzinfo) or str(zone.key)
+    return EventIntent(
+        source_id=source.id,
+        uid=event.uid,
+        recurrence_id=event.recurrence_id,
+        title=title or "(sans titre)",
+        start=start,
+        end=end,
+        all_day=all_day,
+        timezone=timezone,
+        description=event.description,
+        description_html=event.description_html,
+        location=event.location,
+        geo=event.geo,
+        url=event.url,
+        tags=_tags(source, event.categories),
+        status=status,
+        territory=source.territory,
+    )
+
+
+def _zone_name(tzinfo: dt.tzinfo | None) -> str | None:
+    key = getattr(tzinfo, "key", None)
+    if key:
+        return str(key)
+    if tzinfo is dt.UTC:
+        return "UTC"
+    return None
+
+
+def normalise(parsed: FeedParsed, source: SourceConfig, default_tz: str) -> list[EventIntent]:
+    """Normalise every occurrence; identical identities keep the last one seen."""
+    intents: dict[tuple[str, str], EventIntent] = {}
+    for event in parsed.events:
+        intent = normalise_event(event, source, parsed.calendar_tz, default_tz)
+        intents[(intent.uid, intent.recurrence_id)] = intent
+    return list(intents.values())

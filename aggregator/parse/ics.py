@@ -1,0 +1,271 @@
+"""ICS (RFC 5545) documents -> occurrences, expanded over the window.
+
+icalendar parses, x-wr-timezone applies X-WR-TIMEZONE, recurring-ical-events expands RRULE,
+RDATE (incl. PERIOD), EXDATE and RECURRENCE-ID overrides. Around them we repair what real
+generators write (see `repair`) and isolate failures: each series (UID) is expanded on its
+own, so a malformed property skips that event with a warning, never the whole feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import re
+from collections import defaultdict
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+import x_wr_timezone
+
+from aggregator.model import EventParsed, FeedParsed, Kind, ParseError, Status
+from aggregator.parse import Window
+from aggregator.parse.text import description_parts, one_line, parse_geo, safe_url
+from aggregator.parse.tzid import known_to_icalendar, resolve_tzid
+
+MAX_OCCURRENCES_PER_SERIES = 1000  # an hourly RRULE over the window is cut, with a warning
+MAX_OCCURRENCES = 100_000
+_DATE_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE", "DUE")
+# A date property whose value is only 8-digit dates is a DATE, whatever VALUE/TZID say.
+_BARE_DATE = re.compile(
+    rf"^({'|'.join(_DATE_PROPS)})((?:;[^:\r\n]*)?):(\d{{8}}(?:,\d{{8}})*)$", re.M | re.I
+)
+_TZID_PARAM = re.compile(r';TZID=("[^"]*"|[^;:\r\n]*)', re.I)
+_VTIMEZONE_TZID = re.compile(r"^TZID:(.*)$", re.M)
+
+
+def decode(body: bytes) -> str:
+    """Bytes -> unfolded text with \\n line ends.
+
+    Unfolding happens on bytes, before decoding, because generators fold in the middle of a
+    UTF-8 sequence. Each line is UTF-8 if it can be, else CP1252 (a superset of Latin-1 in
+    practice), so one Latin-1 line does not garble the rest.
+    """
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        body = body.decode("utf-16").encode("utf-8")
+    body = body.removeprefix(b"\xef\xbb\xbf").replace(b"\x00", b"")
+    body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    body = re.sub(rb"\n[ \t]", b"", body)
+    lines = []
+    for raw in body.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(raw.decode("cp1252", errors="replace"))
+    return "\n".join(lines)
+
+
+def repair(text: str, warnings: list[str]) -> str:
+    """Textual fixes that icalendar cannot do after the fact."""
+
+    def bare_date(match: re.Match[str]) -> str:
+        params = [
+            p
+            for p in match.group(2).split(";")
+            if p and not p.upper().startswith(("TZID=", "VALUE="))
+        ]
+        return f"{match.group(1)};VALUE=DATE{''.join(';' + p for p in params)}:{match.group(3)}"
+
+    text = _BARE_DATE.sub(bare_date, text)
+    defined = {tz.strip() for tz in _VTIMEZONE_TZID.findall(_vtimezones(text))}
+    unknown: set[str] = set()
+
+    def tzid(match: re.Match[str]) -> str:
+        name = match.group(1).strip('"')
+        if name in defined or known_to_icalendar(name):
+            return match.group(0)
+        zone = resolve_tzid(name)
+        if zone is None:
+            unknown.add(name)
+            return ""  # a floating time: the calendar's or source's zone applies
+        return f";TZID={zone}"
+
+    text = _TZID_PARAM.sub(tzid, text)
+    for name in sorted(unknown):
+        warnings.append(f"Fuseau horaire inconnu « {name} » : heure locale supposée")
+    return text
+
+
+def _vtimezones(text: str) -> str:
+    return "\n".join(re.findall(r"BEGIN:VTIMEZONE.*?END:VTIMEZONE", text, re.S))
+
+
+def parse_ics(body: bytes, window: Window, base_url: str | None = None) -> FeedParsed:
+    warnings: list[str] = []
+    text = repair(decode(body), warnings)
+    if "BEGIN:VCALENDAR" not in text.upper():
+        raise ParseError("Ce n'est pas un calendrier ICS (BEGIN:VCALENDAR absent)")
+    try:
+        calendars = icalendar.Calendar.from_ical(text.replace("\n", "\r\n"), multiple=True)
+    except ValueError as exc:
+        raise ParseError(f"Calendrier ICS illisible : {exc}") from None
+    events: list[EventParsed] = []
+    calendar_tz: str | None = None
+    for calendar in calendars:
+        zone = _calendar_zone(calendar)
+        calendar_tz = calendar_tz or zone
+        if zone:
+            try:
+                calendar = x_wr_timezone.to_standard(calendar)
+            except Exception as exc:  # the library raises assorted errors on odd input
+                warnings.append(f"X-WR-TIMEZONE non appliqué : {exc}")
+        events.extend(_expand(calendar, window, base_url, warnings))
+        if len(events) >= MAX_OCCURRENCES:
+            warnings.append(f"Plus de {MAX_OCCURRENCES} occurrences : la suite est ignorée")
+            del events[MAX_OCCURRENCES:]
+            break
+    return FeedParsed(Kind.ICS, events, warnings, calendar_tz=calendar_tz)
+
+
+def _calendar_zone(calendar: icalendar.Calendar) -> str | None:
+    raw = calendar.get("X-WR-TIMEZONE")
+    return resolve_tzid(str(raw)) if raw else None
+
+
+def _synthetic_uid(component: icalendar.cal.Component) -> str:
+    """Stable across refreshes: derived from what identifies the event to a reader."""
+    basis = "|".join(
+        str(component.get(key, "")) for key in ("DTSTART", "SUMMARY", "LOCATION", "RRULE")
+    )
+    raw_start = component.get("DTSTART")
+    if raw_start is not None and hasattr(raw_start, "to_ical"):
+        basis += raw_start.to_ical().decode()
+    return "synth-" + hashlib.sha256(basis.encode()).hexdigest()[:24]
+
+
+def _expand(
+    calendar: icalendar.Calendar, window: Window, base_url: str | None, warnings: list[str]
+) -> list[EventParsed]:
+    series: dict[str, list[Any]] = defaultdict(list)
+    for component in calendar.walk("VEVENT"):
+        if not component.get("UID"):
+            component["UID"] = _synthetic_uid(component)
+        series[str(component["UID"])].append(component)
+    timezones = calendar.walk("VTIMEZONE")
+    events: list[EventParsed] = []
+    for uid, components in series.items():
+        single = icalendar.Calendar()
+        for part in (*timezones, *components):
+            single.add_component(part)
+        title = one_line(str(components[0].get("SUMMARY", ""))) or uid
+        try:
+            occurrences = recurring_ical_events.of(single).after(window.start)
+            kept = []
+            for occurrence in itertools.islice(occurrences, MAX_OCCURRENCES_PER_SERIES + 1):
+                if _as_datetime(occurrence["DTSTART"].dt, window.start.tzinfo) >= window.end:
+                    break
+                kept.append(occurrence)
+            if len(kept) > MAX_OCCURRENCES_PER_SERIES:
+                warnings.append(
+                    f"« {title} » : plus de {MAX_OCCURRENCES_PER_SERIES} occurrences, "
+                    "série tronquée"
+                )
+                kept = kept[:MAX_OCCURRENCES_PER_SERIES]
+            events.extend(_occurrence(o, uid, base_url) for o in kept)
+        except Exception as exc:  # one broken event must never cost the feed
+            warnings.append(f"Événement « {title} » ignoré : {_reason(exc)}")
+    return events
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def _as_datetime(value: dt.date, tz: dt.tzinfo | None) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    return dt.datetime.combine(value, dt.time(), tz)
+
+
+def _recurrence_id(value: dt.date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        return value.strftime("%Y%m%dT%H%M%S")
+    return value.strftime("%Y%m%d")
+
+
+def _is_all_day(component: Any, start: dt.date) -> bool:
+    if not isinstance(start, dt.datetime):
+        return True
+    flag = str(component.get("X-MICROSOFT-CDO-ALLDAYEVENT", "")).upper()
+    return flag == "TRUE" and start.time() == dt.time(0)
+
+
+def _occurrence(component: Any, uid: str, base_url: str | None) -> EventParsed:
+    start = component["DTSTART"].dt
+    end = component["DTEND"].dt if component.get("DTEND") is not None else None
+    all_day = _is_all_day(component, start)
+    if all_day and isinstance(start, dt.datetime):
+        start = start.date()
+        end = end.date() if isinstance(end, dt.datetime) else end
+    if end is not None and (end == start and not all_day):
+        end = None  # recurring-ical-events sets DTEND = DTSTART when the source gave none
+    recurrence = component.get("RECURRENCE-ID")
+    html_alt = None
+    alt = component.get("X-ALT-DESC")
+    if alt is not None and "html" in str(alt.params.get("FMTTYPE", "")).lower():
+        html_alt = str(alt)
+    description, description_html = description_parts(
+        str(component.get("DESCRIPTION", "")), html_alt
+    )
+    status = str(component.get("STATUS", "")).upper()
+    tzid = (
+        component["DTSTART"].params.get("TZID") if hasattr(component["DTSTART"], "params") else None
+    )
+    return EventParsed(
+        uid=uid,
+        title=one_line(str(component.get("SUMMARY", ""))),
+        start=start,
+        end=end,
+        recurrence_id=_recurrence_id(recurrence.dt if recurrence is not None else None),
+        description=description,
+        description_html=description_html,
+        location=one_line(str(component.get("LOCATION", ""))),
+        geo=_geo(component),
+        url=safe_url(_text(component.get("URL")), base_url),
+        categories=_categories(component),
+        status=Status.CANCELLED
+        if status == "CANCELLED"
+        else (Status.TENTATIVE if status == "TENTATIVE" else Status.CONFIRMED),
+        tzid=str(tzid) if tzid else None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = value[0]
+    return str(value.to_ical().decode() if hasattr(value, "to_ical") else value)
+
+
+def _geo(component: Any) -> tuple[float, float] | None:
+    value = component.get("GEO")
+    if value is None:
+        return None
+    if hasattr(value, "latitude"):
+        return parse_geo(f"{value.latitude};{value.longitude}")
+    return parse_geo(_text(value))
+
+
+def _categories(component: Any) -> tuple[str, ...]:
+    values = component.get("CATEGORIES")
+    if values is None:
+        return ()
+    if not isinstance(values, list):
+        values = [values]
+    names: list[str] = []
+    for value in values:
+        cats = getattr(value, "cats", None)
+        items = cats if cats is not None else str(value).split(",")
+        names.extend(one_line(str(c)) for c in items)
+    seen: dict[str, str] = {}
+    for name in names:
+        if name:
+            seen.setdefault(name.casefold(), name)
+    return tuple(seen.values())

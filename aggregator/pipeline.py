@@ -1,0 +1,208 @@
+"""The refresh, end to end: sources -> fetch -> parse -> normalise -> store.
+
+Fetching runs in a bounded thread pool (it waits on the network); parsing and storing run in
+the calling thread as each fetch completes, so there is a single writer. Every failure is a
+value recorded on its own source; nothing one source does reaches another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import requests
+import sqlalchemy as sa
+
+from aggregator.fetch import FetchLimits, UrlGuard, fetch, make_session
+from aggregator.model import (
+    EventIntent,
+    FeedFetched,
+    FetchOutcome,
+    ParseError,
+    RefreshResult,
+    SourceConfig,
+    SourceState,
+)
+from aggregator.normalise import normalise
+from aggregator.parse import Window, parse_document
+from aggregator.settings import Settings
+from aggregator.store import write
+from aggregator.store.schema import events, sources
+
+log = logging.getLogger("aggregator.refresh")
+Progress = Callable[[int, int, RefreshResult], None]
+
+
+@dataclass(frozen=True)
+class RefreshOptions:
+    timezone: str = "Europe/Paris"
+    past_days: int = 30
+    future_days: int = 365
+    workers: int = 8
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    guard: UrlGuard | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RefreshOptions:
+        return cls(
+            timezone=settings.timezone,
+            past_days=settings.window_past_days,
+            future_days=settings.window_future_days,
+            workers=settings.fetch_workers,
+            limits=FetchLimits(
+                timeout=settings.fetch_timeout,
+                deadline=settings.fetch_deadline,
+                max_bytes=settings.max_body_bytes,
+            ),
+        )
+
+    def window(self, now: dt.datetime) -> Window:
+        today = now.astimezone(dt.UTC).date()
+        return Window(
+            now - dt.timedelta(days=self.past_days),
+            now + dt.timedelta(days=self.future_days),
+            today,
+        )
+
+
+def load_state(engine: sa.Engine, source_id: str) -> SourceState:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(sources.c.etag, sources.c.last_modified, sources.c.body_hash).where(
+                sources.c.id == source_id
+            )
+        ).first()
+    return SourceState(*row) if row else SourceState()
+
+
+def _upcoming_count(engine: sa.Engine, source_id: str, now: dt.datetime) -> int:
+    with engine.connect() as conn:
+        query = sa.select(sa.func.count()).where(
+            events.c.source_id == source_id,
+            events.c.removed_at.is_(None),
+            events.c.start_at >= now,
+        )
+        return int(conn.execute(query).scalar_one())
+
+
+def in_window(intent: EventIntent, window: Window) -> bool:
+    last = intent.end or intent.start
+    return last >= window.start and intent.start < window.end
+
+
+def ingest(
+    engine: sa.Engine,
+    source: SourceConfig,
+    fetched: FeedFetched,
+    options: RefreshOptions,
+    now: dt.datetime,
+) -> RefreshResult:
+    """Parse, normalise and store one fetched document (or record why not)."""
+    started = time.monotonic()
+    if fetched.outcome is FetchOutcome.FAILED:
+        return write.record_failure(
+            engine, fetched, fetched.error or "Échec", now, fetched.duration
+        )
+    if fetched.outcome is not FetchOutcome.FETCHED or fetched.body is None:
+        return write.record_unchanged(engine, fetched, now, fetched.duration)
+    window = options.window(now)
+    try:
+        parsed = parse_document(
+            fetched.body,
+            source.kind,
+            window,
+            base_url=fetched.final_url if not source.is_local else None,
+            content_type=fetched.content_type,
+            pubdate_is_start=source.pubdate_is_start,
+        )
+    except ParseError as exc:
+        return write.record_failure(engine, fetched, str(exc), now, fetched.duration)
+    intents = [i for i in normalise(parsed, source, options.timezone) if in_window(i, window)]
+    duration = fetched.duration + time.monotonic() - started
+    if not intents:
+        upcoming = _upcoming_count(engine, source.id, now)
+        if upcoming:
+            # A feed that suddenly has nothing is far more often broken than emptied.
+            reason = (
+                f"Le flux ne contient plus aucun événement (il en avait {upcoming} à venir) : "
+                "les événements connus sont conservés"
+            )
+            return write.record_failure(engine, fetched, reason, now, duration)
+    return write.apply_refresh(
+        engine, fetched, intents, parsed.warnings, parsed.skipped, window.start, now, duration
+    )
+
+
+def refresh(
+    engine: sa.Engine,
+    configs: Sequence[SourceConfig],
+    options: RefreshOptions = RefreshOptions(),
+    only: Sequence[str] = (),
+    progress: Progress | None = None,
+    session: requests.Session | None = None,
+    now: dt.datetime | None = None,
+) -> list[RefreshResult]:
+    write.sync_sources(engine, configs)
+    chosen = [c for c in configs if (c.id in only if only else c.enabled)]
+    session = session or make_session()
+    results: list[RefreshResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+        futures = {
+            pool.submit(
+                fetch,
+                source,
+                load_state(engine, source.id),
+                session,
+                options.limits,
+                options.guard,
+            ): source
+            for source in chosen
+        }
+        for future in as_completed(futures):
+            source = futures[future]
+            moment = now or dt.datetime.now(dt.UTC)
+            result = _ingest_guarded(engine, source, future, options, moment)
+            _log_result(result)
+            results.append(result)
+            if progress:
+                progress(len(results), len(chosen), result)
+    order = {c.id: n for n, c in enumerate(chosen)}
+    return sorted(results, key=lambda r: order[r.source_id])
+
+
+def _ingest_guarded(
+    engine: sa.Engine,
+    source: SourceConfig,
+    future: Future[FeedFetched],
+    options: RefreshOptions,
+    now: dt.datetime,
+) -> RefreshResult:
+    """A bug met on one source's data is recorded on that source, and the run goes on."""
+    try:
+        return ingest(engine, source, future.result(), options, now)
+    except Exception as exc:
+        log.exception("refresh source=%s crashed", source.id)
+        failed = FeedFetched(source.id, FetchOutcome.FAILED)
+        return write.record_failure(engine, failed, f"Erreur interne : {exc!r}", now, 0.0)
+
+
+def _log_result(result: RefreshResult) -> None:
+    log.info(
+        "refresh source=%s outcome=%s status=%s events=%d added=%d updated=%d removed=%d "
+        "skipped=%d warnings=%d duration_ms=%d error=%s",
+        result.source_id,
+        result.outcome,
+        result.http_status,
+        result.events,
+        result.added,
+        result.updated,
+        result.removed,
+        result.skipped,
+        len(result.warnings),
+        int(result.duration * 1000),
+        result.error or "-",
+    )

@@ -1,0 +1,111 @@
+"""Deployment settings: environment variables, each with a default and help text.
+
+sources.toml says *what* to fetch; these say *how* to run. The README lists every entry of
+SETTINGS (a test checks it does).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class Setting(NamedTuple):
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting("AGENDA_SOURCES", "sources.toml", "Path of the sources file."),
+    Setting(
+        "AGENDA_DATABASE_URL",
+        "sqlite:///var/agenda.sqlite3",
+        "SQLAlchemy URL: SQLite (default, file under var/) or postgresql+psycopg://user@host/db.",
+    ),
+    Setting("AGENDA_TIMEZONE", "Europe/Paris", "Display zone, and zone of floating times."),
+    Setting(
+        "AGENDA_SECRET_KEY",
+        "",
+        "Key signing session cookies; when empty, one is generated once into var/secret_key.",
+    ),
+    Setting("AGENDA_FETCH_WORKERS", "8", "How many sources are fetched at once."),
+    Setting("AGENDA_MAX_BODY_BYTES", "20000000", "Largest feed body accepted (after gzip)."),
+    Setting("AGENDA_FETCH_TIMEOUT", "20", "Connect/read timeout per request, seconds."),
+    Setting("AGENDA_FETCH_DEADLINE", "60", "Total time allowed for one fetch, seconds."),
+    Setting("AGENDA_WINDOW_PAST_DAYS", "30", "Recurrences are expanded from this many days ago"),
+    Setting("AGENDA_WINDOW_FUTURE_DAYS", "365", "... to this many days ahead."),
+)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    sources_path: Path
+    database_url: str
+    timezone: str
+    secret_key: str
+    fetch_workers: int
+    max_body_bytes: int
+    fetch_timeout: float
+    fetch_deadline: float
+    window_past_days: int
+    window_future_days: int
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _int(env: dict[str, str], name: str) -> int:
+    value = env[name]
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r}: a whole number is expected") from None
+    if number <= 0:
+        raise SettingsError(f"{name}={value!r}: must be positive")
+    return number
+
+
+def _secret_key(configured: str, var_dir: Path) -> str:
+    if configured:
+        return configured
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    source = os.environ if environ is None else environ
+    env = {s.name: source.get(s.name) or s.default for s in SETTINGS}
+    zone = env["AGENDA_TIMEZONE"]
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"AGENDA_TIMEZONE={zone!r}: unknown time zone") from None
+    url = env["AGENDA_DATABASE_URL"]
+    return Settings(
+        sources_path=Path(env["AGENDA_SOURCES"]),
+        database_url=url,
+        timezone=zone,
+        secret_key=_secret_key(env["AGENDA_SECRET_KEY"], Path("var")),
+        fetch_workers=_int(env, "AGENDA_FETCH_WORKERS"),
+        max_body_bytes=_int(env, "AGENDA_MAX_BODY_BYTES"),
+        fetch_timeout=float(_int(env, "AGENDA_FETCH_TIMEOUT")),
+        fetch_deadline=float(_int(env, "AGENDA_FETCH_DEADLINE")),
+        window_past_days=_int(env, "AGENDA_WINDOW_PAST_DAYS"),
+        window_future_days=_int(env, "AGENDA_WINDOW_FUTURE_DAYS"),
+    )

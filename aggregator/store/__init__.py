@@ -1,0 +1,56 @@
+"""Storage behind one package: SQLAlchemy Core on SQLite (WAL) or PostgreSQL.
+
+Schema in schema.py, versioned migrations in aggregator/migrations (Alembic), writes in
+write.py (one transaction per source refresh), reads in read.py (what the web app uses).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the web read while a refresh writes; busy_timeout waits out the writer
+    # instead of failing with "database is locked".
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg"))
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the newest version (idempotent; run on every start)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_engine(url: str, **kwargs: Any) -> sa.Engine:
+    engine = make_engine(url, **kwargs)
+    migrate(engine)
+    return engine

@@ -1,0 +1,116 @@
+"""Tables, one comment per column. Changes go through a new migration in migrations/versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; stored naive UTC everywhere, so
+    SQLite and PostgreSQL sort and compare them the same way."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+metadata = sa.MetaData()
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True, comment="slug from sources.toml"),
+    sa.Column("name", sa.Text, nullable=False, comment="display name of the association"),
+    sa.Column("url", sa.Text, nullable=False, comment="feed URL or local path"),
+    sa.Column("kind", sa.String(16), nullable=False, comment="configured kind (auto, ics, ...)"),
+    sa.Column("website", sa.Text, comment="association's site, for 'publié par' links"),
+    sa.Column("territory", sa.String(64), comment="default territory slug of the source"),
+    sa.Column("enabled", sa.Boolean, nullable=False, default=True, comment="in sources.toml"),
+    sa.Column("etag", sa.Text, comment="ETag of the last 200, sent as If-None-Match"),
+    sa.Column("last_modified", sa.Text, comment="Last-Modified, sent as If-Modified-Since"),
+    sa.Column("body_hash", sa.String(64), comment="sha256 of the last body parsed"),
+    sa.Column("last_fetch_at", UTCDateTime, comment="last attempt, success or not"),
+    sa.Column("last_success_at", UTCDateTime, comment="last attempt that was not a failure"),
+    sa.Column("last_outcome", sa.String(16), comment="ok, not_modified, unchanged, failed"),
+    sa.Column("http_status", sa.Integer, comment="HTTP status of the last attempt"),
+    sa.Column("last_error", sa.Text, comment="last failure in words, cleared on success"),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    sa.Column("retry_after", UTCDateTime, comment="server asked us to wait until (429/503)"),
+    sa.Column("events_count", sa.Integer, nullable=False, default=0, comment="active events"),
+    sa.Column("skipped_count", sa.Integer, nullable=False, default=0, comment="items not events"),
+    sa.Column("warnings", sa.JSON, nullable=False, default=list, comment="of the last parse"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("public_id", sa.String(32), nullable=False, unique=True, comment="stable, in URLs"),
+    sa.Column(
+        "source_id",
+        sa.String(64),
+        sa.ForeignKey("sources.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("uid", sa.Text, nullable=False, comment="UID at the source (or synthesised)"),
+    sa.Column("recurrence_id", sa.String(32), nullable=False, comment="'' unless recurring"),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default="", comment="plain text"),
+    sa.Column("description_html", sa.Text, comment="sanitised HTML when the source had some"),
+    sa.Column("location", sa.Text, nullable=False, default=""),
+    sa.Column("geo_lat", sa.Float),
+    sa.Column("geo_lon", sa.Float),
+    sa.Column("url", sa.Text, comment="event page at the source (http/https only)"),
+    sa.Column("start_at", UTCDateTime, nullable=False, comment="all-day: local midnight"),
+    sa.Column("end_at", UTCDateTime, comment="exclusive; null when the source gave none"),
+    sa.Column("all_day", sa.Boolean, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False, comment="zone the source used"),
+    sa.Column("status", sa.String(16), nullable=False, comment="confirmed/tentative/cancelled"),
+    sa.Column("territory", sa.String(64), comment="territory slug or null"),
+    sa.Column("tags", sa.Text, nullable=False, default="", comment="'|a|b|', for LIKE filters"),
+    sa.Column("search_text", sa.Text, nullable=False, comment="folded text for search"),
+    sa.Column("content_hash", sa.String(64), nullable=False, comment="detects changes"),
+    sa.Column("sequence", sa.Integer, nullable=False, default=0, comment="ICS SEQUENCE"),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False, comment="last change of content"),
+    sa.Column("removed_at", UTCDateTime, comment="gone from the source since; kept for feeds"),
+    sa.UniqueConstraint("source_id", "uid", "recurrence_id", name="uq_events_identity"),
+    sa.Index("ix_events_start_at", "start_at"),
+    sa.Index("ix_events_source_id", "source_id"),
+)
+
+fetch_log = sa.Table(
+    "fetch_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "source_id",
+        sa.String(64),
+        sa.ForeignKey("sources.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("events", sa.Integer, nullable=False, comment="active events after the refresh"),
+    sa.Column("added", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("removed", sa.Integer, nullable=False),
+    sa.Column("warnings", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_fetch_log_source_at", "source_id", "at"),
+)

@@ -1,0 +1,289 @@
+"""Writes: one source refresh = one transaction.
+
+A failed fetch or parse only updates the source's health; its events are untouched. A good
+parse upserts by identity (source, UID, RECURRENCE-ID), bumps SEQUENCE on change, and marks
+events that vanished as removed (kept, with the time) so the feeds can tell subscribers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from aggregator.model import EventIntent, FeedFetched, FetchOutcome, RefreshResult, SourceConfig
+from aggregator.search import fold
+from aggregator.store.schema import events, fetch_log, sources
+
+
+def public_id(source_id: str, uid: str, recurrence_id: str) -> str:
+    return hashlib.sha256(f"{source_id}\0{uid}\0{recurrence_id}".encode()).hexdigest()[:16]
+
+
+def content_hash(intent: EventIntent) -> str:
+    fields = [
+        intent.title,
+        intent.start.isoformat(),
+        intent.end.isoformat() if intent.end else "",
+        intent.all_day,
+        intent.timezone,
+        intent.description,
+        intent.description_html or "",
+        intent.location,
+        intent.geo,
+        intent.url or "",
+        intent.tags,
+        str(intent.status),
+        intent.territory or "",
+    ]
+    return hashlib.sha256(json.dumps(fields, default=str).encode()).hexdigest()
+
+
+def _row(intent: EventIntent) -> dict[str, object]:
+    tags = "|" + "|".join(intent.tags) + "|" if intent.tags else ""
+    return {
+        "title": intent.title,
+        "description": intent.description,
+        "description_html": intent.description_html,
+        "location": intent.location,
+        "geo_lat": intent.geo[0] if intent.geo else None,
+        "geo_lon": intent.geo[1] if intent.geo else None,
+        "url": intent.url,
+        "start_at": intent.start,
+        "end_at": intent.end,
+        "all_day": intent.all_day,
+        "timezone": intent.timezone,
+        "status": str(intent.status),
+        "territory": intent.territory,
+        "tags": tags,
+        "search_text": fold(" ".join((intent.title, intent.location, intent.description, tags))),
+        "content_hash": content_hash(intent),
+    }
+
+
+def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig]) -> None:
+    """Mirror sources.toml into the sources table (the web reads names from there)."""
+    with engine.begin() as conn:
+        known = {row.id for row in conn.execute(sa.select(sources.c.id))}
+        for config in configs:
+            values = {
+                "name": config.name,
+                "url": config.url,
+                "kind": str(config.kind),
+                "website": config.website,
+                "territory": config.territory,
+                "enabled": config.enabled,
+            }
+            if config.id in known:
+                conn.execute(sources.update().where(sources.c.id == config.id).values(values))
+            else:
+                conn.execute(
+                    sources.insert().values(
+                        id=config.id,
+                        consecutive_failures=0,
+                        events_count=0,
+                        skipped_count=0,
+                        warnings=[],
+                        **values,
+                    )
+                )
+        gone = known - {c.id for c in configs}
+        if gone:
+            conn.execute(sources.update().where(sources.c.id.in_(gone)).values(enabled=False))
+
+
+def _active_count(conn: sa.Connection, source_id: str) -> int:
+    query = sa.select(sa.func.count()).where(
+        events.c.source_id == source_id, events.c.removed_at.is_(None)
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def _log(conn: sa.Connection, result: RefreshResult, now: dt.datetime) -> None:
+    conn.execute(
+        fetch_log.insert().values(
+            source_id=result.source_id,
+            at=now,
+            outcome=result.outcome,
+            http_status=result.http_status,
+            duration_ms=int(result.duration * 1000),
+            events=result.events,
+            added=result.added,
+            updated=result.updated,
+            removed=result.removed,
+            warnings=len(result.warnings),
+            error=result.error,
+        )
+    )
+
+
+def record_failure(
+    engine: sa.Engine, fetched: FeedFetched, error: str, now: dt.datetime, duration: float
+) -> RefreshResult:
+    """Only the source's health changes; its last good events stay as they are."""
+    with engine.begin() as conn:
+        conn.execute(
+            sources.update()
+            .where(sources.c.id == fetched.source_id)
+            .values(
+                last_fetch_at=now,
+                last_outcome="failed",
+                http_status=fetched.http_status,
+                last_error=error,
+                consecutive_failures=sources.c.consecutive_failures + 1,
+                retry_after=fetched.retry_after,
+            )
+        )
+        result = RefreshResult(
+            fetched.source_id,
+            "failed",
+            fetched.http_status,
+            _active_count(conn, fetched.source_id),
+            error=error,
+            duration=duration,
+        )
+        _log(conn, result, now)
+    return result
+
+
+def record_unchanged(
+    engine: sa.Engine, fetched: FeedFetched, now: dt.datetime, duration: float
+) -> RefreshResult:
+    """304 or same body hash: nothing to parse, the source is healthy."""
+    outcome = "not_modified" if fetched.outcome is FetchOutcome.NOT_MODIFIED else "unchanged"
+    with engine.begin() as conn:
+        conn.execute(
+            sources.update()
+            .where(sources.c.id == fetched.source_id)
+            .values(
+                last_fetch_at=now,
+                last_success_at=now,
+                last_outcome=outcome,
+                http_status=fetched.http_status,
+                last_error=None,
+                consecutive_failures=0,
+                retry_after=None,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+            )
+        )
+        count = _active_count(conn, fetched.source_id)
+        result = RefreshResult(
+            fetched.source_id, outcome, fetched.http_status, count, duration=duration
+        )
+        _log(conn, result, now)
+    return result
+
+
+def apply_refresh(
+    engine: sa.Engine,
+    fetched: FeedFetched,
+    intents: Sequence[EventIntent],
+    warnings: Sequence[str],
+    skipped: int,
+    window_start: dt.datetime,
+    now: dt.datetime,
+    duration: float,
+) -> RefreshResult:
+    source_id = fetched.source_id
+    with engine.begin() as conn:
+        existing = {
+            (row.uid, row.recurrence_id): row
+            for row in conn.execute(
+                sa.select(
+                    events.c.id,
+                    events.c.uid,
+                    events.c.recurrence_id,
+                    events.c.content_hash,
+                    events.c.removed_at,
+                    events.c.start_at,
+                    events.c.sequence,
+                ).where(events.c.source_id == source_id)
+            )
+        }
+        inserts, updates = [], []
+        for intent in intents:
+            values = _row(intent)
+            row = existing.pop((intent.uid, intent.recurrence_id), None)
+            if row is None:
+                inserts.append(
+                    {
+                        **values,
+                        "source_id": source_id,
+                        "uid": intent.uid,
+                        "recurrence_id": intent.recurrence_id,
+                        "public_id": public_id(source_id, intent.uid, intent.recurrence_id),
+                        "sequence": 0,
+                        "first_seen_at": now,
+                        "updated_at": now,
+                        "removed_at": None,
+                    }
+                )
+            elif row.content_hash != values["content_hash"] or row.removed_at is not None:
+                updates.append(
+                    {
+                        **values,
+                        "_id": row.id,
+                        "sequence": row.sequence + 1,
+                        "updated_at": now,
+                        "removed_at": None,
+                    }
+                )
+        # Occurrences before the window are not "removed": they just fell out of it.
+        vanished = [
+            row
+            for row in existing.values()
+            if row.removed_at is None and row.start_at >= window_start
+        ]
+        if inserts:
+            conn.execute(events.insert(), inserts)
+        if updates:
+            conn.execute(
+                events.update().where(events.c.id == sa.bindparam("_id")),
+                updates,
+            )
+        if vanished:
+            conn.execute(
+                events.update().where(events.c.id == sa.bindparam("_id")),
+                [
+                    {"_id": r.id, "removed_at": now, "sequence": r.sequence + 1, "updated_at": now}
+                    for r in vanished
+                ],
+            )
+        count = _active_count(conn, source_id)
+        conn.execute(
+            sources.update()
+            .where(sources.c.id == source_id)
+            .values(
+                last_fetch_at=now,
+                last_success_at=now,
+                last_outcome="ok",
+                http_status=fetched.http_status,
+                last_error=None,
+                consecutive_failures=0,
+                retry_after=None,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                body_hash=fetched.body_hash,
+                events_count=count,
+                skipped_count=skipped,
+                warnings=list(warnings),
+            )
+        )
+        result = RefreshResult(
+            source_id,
+            "ok",
+            fetched.http_status,
+            count,
+            len(inserts),
+            len(updates),
+            len(vanished),
+            skipped,
+            tuple(warnings),
+            duration=duration,
+        )
+        _log(conn, result, now)
+    return result

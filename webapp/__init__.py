@@ -1,0 +1,41 @@
+"""Flask app factory. The web app reads the store only: it never fetches or parses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from aggregator.settings import load_settings
+from aggregator.store import open_engine
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    settings = load_settings()
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key,
+        DATABASE_URL=settings.database_url,
+        TIMEZONE=settings.timezone,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    # Migrations on start: a fresh database (or a new release) is ready before any request.
+    app.extensions["engine"] = open_engine(app.config["DATABASE_URL"])
+
+    from webapp import agenda, api, formatting, health
+
+    formatting.register(app)
+    app.register_blueprint(agenda.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    return app
+
+
+def get_engine() -> sa.Engine:
+    engine: sa.Engine = current_app.extensions["engine"]
+    return engine
