@@ -7,10 +7,13 @@ total deadline (a slow drip stops too), a redirect limit, Retry-After on 429/503
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import hashlib
+import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -224,17 +227,46 @@ def _read_capped(response: requests.Response, limits: FetchLimits, deadline: flo
     encoded = response.headers.get("Content-Encoding")
     if declared and declared.isdigit() and not encoded and int(declared) > limits.max_bytes:
         raise _Refused(f"Réponse trop volumineuse ({declared} octets, maximum {limits.max_bytes})")
+    # A server dripping a byte now and then never trips the read timeout: a watchdog shuts
+    # the socket down at the deadline, which unblocks the read in progress.
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        _shutdown(response)
+
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+    watchdog.daemon = True
+    watchdog.start()
     chunks: list[bytes] = []
     size = 0
-    # iter_content decodes gzip/deflate, so the cap applies to the decoded size.
-    for chunk in response.iter_content(CHUNK):
-        size += len(chunk)
-        if size > limits.max_bytes:
-            raise _Refused(f"Réponse trop volumineuse (plus de {limits.max_bytes} octets)")
-        if time.monotonic() > deadline:
-            raise _Refused(f"Délai total dépassé ({limits.deadline:.0f} s)")
-        chunks.append(chunk)
+    try:
+        # iter_content decodes gzip/deflate, so the cap applies to the decoded size.
+        for chunk in response.iter_content(CHUNK):
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise _Refused(f"Réponse trop volumineuse (plus de {limits.max_bytes} octets)")
+            chunks.append(chunk)
+    except (requests.exceptions.RequestException, OSError, ValueError, AttributeError):
+        if not expired.is_set():
+            raise
+    finally:
+        watchdog.cancel()
+    if expired.is_set():
+        raise _Refused(f"Délai total dépassé ({limits.deadline:.0f} s)")
     return b"".join(chunks)
+
+
+def _shutdown(response: requests.Response) -> None:
+    """shutdown() acts on the connection itself, so doing it through a duplicate of the
+    descriptor unblocks the reader without touching objects owned by another thread."""
+    try:
+        duplicate = socket.socket(fileno=os.dup(response.raw.fileno()))
+    except (OSError, ValueError, AttributeError):
+        response.close()
+        return
+    with duplicate, contextlib.suppress(OSError):
+        duplicate.shutdown(socket.SHUT_RDWR)
 
 
 def describe_error(exc: BaseException) -> str:

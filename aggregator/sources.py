@@ -175,7 +175,7 @@ def parse_sources(text: str, path: Path | str = "sources.toml") -> list[SourceCo
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc), text)
         raise SourcesError(path, [Problem(line, None, None, f"invalid TOML: {exc}")]) from None
     problems: list[Problem] = []
     for key in sorted(set(document) - {"source"}):
@@ -203,9 +203,11 @@ def parse_sources(text: str, path: Path | str = "sources.toml") -> list[SourceCo
     return configs
 
 
-def _line_from_message(message: str) -> int:
+def _line_from_message(message: str, text: str) -> int:
     match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else 1
+    if match:
+        return int(match.group(1))
+    return max(1, len(text.splitlines())) if "end of document" in message else 1
 
 
 def load_sources(path: Path | str) -> list[SourceConfig]:

@@ -31,6 +31,7 @@ _DATE_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE", "DUE")
 _BARE_DATE = re.compile(
     rf"^({'|'.join(_DATE_PROPS)})((?:;[^:\r\n]*)?):(\d{{8}}(?:,\d{{8}})*)$", re.M | re.I
 )
+_GEO = re.compile(r"^GEO((?:;[^:\n]*)?):(.*)$", re.M | re.I)
 _TZID_PARAM = re.compile(r';TZID=("[^"]*"|[^;:\r\n]*)', re.I)
 _VTIMEZONE_TZID = re.compile(r"^TZID:(.*)$", re.M)
 
@@ -68,6 +69,13 @@ def repair(text: str, warnings: list[str]) -> str:
         return f"{match.group(1)};VALUE=DATE{''.join(';' + p for p in params)}:{match.group(3)}"
 
     text = _BARE_DATE.sub(bare_date, text)
+
+    def geo(match: re.Match[str]) -> str:
+        # icalendar only reads "lat;lon"; generators write "lat,lon", decimal commas...
+        coords = parse_geo(match.group(2))
+        return f"GEO:{coords[0]};{coords[1]}" if coords else ""
+
+    text = _GEO.sub(geo, text)
     defined = {tz.strip() for tz in _VTIMEZONE_TZID.findall(_vtimezones(text))}
     unknown: set[str] = set()
 
@@ -96,6 +104,8 @@ def parse_ics(body: bytes, window: Window, base_url: str | None = None) -> FeedP
     text = repair(decode(body), warnings)
     if "BEGIN:VCALENDAR" not in text.upper():
         raise ParseError("Ce n'est pas un calendrier ICS (BEGIN:VCALENDAR absent)")
+    if "END:VCALENDAR" not in text.upper():
+        raise ParseError("Calendrier ICS tronqué (END:VCALENDAR absent)")
     try:
         calendars = icalendar.Calendar.from_ical(text.replace("\n", "\r\n"), multiple=True)
     except ValueError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 import zoneinfo
 
 from icalendar.timezone import tzp
@@ -36,7 +37,10 @@ def _iana_lower() -> dict[str, str]:
 
 
 def known_to_icalendar(name: str) -> bool:
-    return tzp.timezone(name) is not None
+    with warnings.catch_warnings():
+        # It guesses vendor-prefixed names with a warning; resolve_tzid does the same, quietly.
+        warnings.simplefilter("ignore")
+        return tzp.timezone(name) is not None
 
 
 @functools.cache

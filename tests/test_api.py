@@ -1,0 +1,161 @@
+"""/api/events contract, filters, the agenda page and /healthz, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from aggregator.pipeline import RefreshOptions, refresh
+from tests.conftest import source
+
+TODAY = dt.date.today()
+
+
+def day(offset: int) -> str:
+    return (TODAY + dt.timedelta(days=offset)).strftime("%Y%m%d")
+
+
+CAL = f"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//t//EN
+BEGIN:VEVENT
+UID:forum
+DTSTART;TZID=Europe/Paris:{day(3)}T090000
+DTEND;TZID=Europe/Paris:{day(3)}T163000
+SUMMARY:Forum de l'ÉCONOMIE solidaire
+LOCATION:Quattro, Gap
+CATEGORIES:Forum
+END:VEVENT
+BEGIN:VEVENT
+UID:fete
+DTSTART;VALUE=DATE:{day(5)}
+DTEND;VALUE=DATE:{day(7)}
+SUMMARY:Fête des associations
+END:VEVENT
+BEGIN:VEVENT
+UID:annule
+DTSTART;TZID=Europe/Paris:{day(4)}T200000
+STATUS:CANCELLED
+SUMMARY:<script>alert(1)</script>Concert
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    monkeypatch.setenv("AGENDA_DATABASE_URL", db_url)
+    monkeypatch.setenv("AGENDA_SECRET_KEY", "test")
+    from aggregator.store import open_engine
+    from webapp import create_app
+
+    (tmp_path / "a.ics").write_text(CAL)
+    (tmp_path / "b.ics").write_text(CAL.replace("UID:", "UID:b-").replace("Forum", "Marché"))
+    engine = open_engine(db_url)
+    configs = [
+        source(id="udess", name="Udess 05", url=str(tmp_path / "a.ics"),
+               territory="gap-tallard-durance", tags=("ess",), website="https://udess.example"),
+        source(id="brianson", name="Asso B", url=str(tmp_path / "b.ics"),
+               territory="brianconnais"),
+    ]  # fmt: skip
+    refresh(engine, configs, RefreshOptions(workers=1))
+    engine.dispose()
+    app = create_app()
+    yield app
+    app.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def events(client: FlaskClient, query: str = "") -> list[dict]:  # type: ignore[type-arg]
+    response = client.get(f"/api/events{query}")
+    assert response.status_code == 200, response.json
+    return response.json["events"]  # type: ignore[no-any-return,index]
+
+
+def test_contract(client: FlaskClient) -> None:
+    items = events(client, "?source=udess")
+    assert [e["uid"] for e in items] == ["forum", "annule", "fete"]  # ordered by start
+    forum = items[0]
+    assert set(forum) == {
+        "id", "uid", "title", "start", "end", "all_day", "timezone", "location", "territory",
+        "tags", "sources", "url", "description", "status",
+    }  # fmt: skip
+    start = dt.datetime.fromisoformat(forum["start"])
+    assert start.utcoffset() in (dt.timedelta(hours=1), dt.timedelta(hours=2))
+    assert (start.hour, start.minute) == (9, 0)
+    assert dt.datetime.fromisoformat(forum["end"]).hour == 16
+    assert forum["territory"] == "gap-tallard-durance"
+    assert forum["tags"] == ["forum", "ess"]
+    assert forum["sources"] == [{"id": "udess", "name": "Udess 05", "url": "https://udess.example"}]
+    fete = items[2]
+    assert fete["all_day"] is True
+    first = TODAY + dt.timedelta(days=5)
+    assert fete["start"] == first.isoformat()
+    assert fete["end"] == (first + dt.timedelta(days=1)).isoformat()  # inclusive last day
+    assert items[1]["status"] == "cancelled"
+
+
+def test_filters(client: FlaskClient) -> None:
+    assert {e["uid"] for e in events(client, "?territory=brianconnais")} == {
+        "b-forum", "b-fete", "b-annule",
+    }  # fmt: skip
+    both = events(client, "?territory=brianconnais&territory=gap-tallard-durance")
+    assert len(both) == 6
+    assert [e["uid"] for e in events(client, "?tag=ESS")] == ["forum", "annule", "fete"]
+    # Accent- and case-insensitive: "economie" finds "l'ÉCONOMIE" in both feeds' titles.
+    assert [e["uid"] for e in events(client, "?q=economie")] == ["forum", "b-forum"]
+    assert [e["uid"] for e in events(client, "?q=march%C3%A9")] == ["b-forum"]
+    assert events(client, "?q=gap%20forum")[0]["uid"] == "forum"
+    window = f"?start={TODAY + dt.timedelta(days=4)}&end={TODAY + dt.timedelta(days=4)}"
+    assert {e["uid"] for e in events(client, window)} == {"annule", "b-annule"}
+    # An event spanning several days is found by any of its days.
+    later = f"?start={TODAY + dt.timedelta(days=6)}&source=udess"
+    assert [e["uid"] for e in events(client, later)] == ["fete"]
+
+
+@pytest.mark.parametrize(
+    "query", ["?start=demain", "?end=2026-13-01", "?start=2026-12-10&end=2026-12-01", "?limit=0"]
+)
+def test_bad_parameters_are_400_with_a_message(client: FlaskClient, query: str) -> None:
+    response = client.get(f"/api/events{query}")
+    assert response.status_code == 400
+    assert response.json and response.json["error"]
+
+
+def test_agenda_page_lists_events_escaped(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "Forum de l&#39;ÉCONOMIE solidaire" in page
+    assert "<script>alert" not in page
+    assert "Annulé" in page
+    assert 'lang="fr"' in page
+    filtered = client.get("/?territory=brianconnais").get_data(as_text=True)
+    listing = filtered.split("</form>")[1]
+    assert "Marché de l&#39;ÉCONOMIE" in listing and "Forum de l" not in listing
+
+
+def test_event_page(client: FlaskClient) -> None:
+    forum = events(client, "?source=udess")[0]
+    page = client.get(f"/evenement/{forum['id']}").get_data(as_text=True)
+    assert "Forum de l&#39;ÉCONOMIE solidaire" in page
+    assert ", 9 h – 16 h 30" in page
+    assert "Udess 05" in page
+    assert client.get("/evenement/nope").status_code == 404
+
+
+def test_healthz(client: FlaskClient, app: Flask) -> None:
+    body = client.get("/healthz").json
+    assert body is not None
+    assert body["database"] is True and body["sources"] == 2 and body["failing_sources"] == 0
+    assert dt.datetime.fromisoformat(body["last_refresh"]) <= dt.datetime.now(dt.UTC)
+    engine: sa.Engine = app.extensions["engine"]
+    assert engine is not None
