@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CODE := aggregator webapp tests $(wildcard bench)
 
 .PHONY: install run test test-all lint fmt bench demo clean
 
@@ -30,13 +31,13 @@ test-all: $(STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check aggregator webapp tests bench
-	$(BIN)/ruff format --check aggregator webapp tests bench
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
 
 fmt: $(STAMP)
-	$(BIN)/ruff format aggregator webapp tests bench
-	$(BIN)/ruff check --fix aggregator webapp tests bench
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
