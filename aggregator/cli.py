@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from aggregator.model import RefreshResult, SourceConfig
+from aggregator.model import RefreshResult
 from aggregator.settings import Settings, SettingsError, load_settings
-from aggregator.sources import SourcesError, load_sources
+from aggregator.sources import SourcesError, SourcesFile, load_sources_file
 
 EXIT_CONFIG = 2
 EXIT_ALL_FAILED = 1
@@ -24,9 +24,9 @@ def _settings() -> Settings:
         sys.exit(EXIT_CONFIG)
 
 
-def _sources(settings: Settings) -> list[SourceConfig]:
+def _sources_file(settings: Settings) -> SourcesFile:
     try:
-        return load_sources(settings.sources_path)
+        return load_sources_file(settings.sources_path)
     except SourcesError as exc:
         click.echo(f"sources.toml refusé :\n{exc}", err=True)
         sys.exit(EXIT_CONFIG)
@@ -65,7 +65,8 @@ def fetch(only: tuple[str, ...]) -> None:
     from aggregator.store import open_engine
 
     settings = _settings()
-    configs = _sources(settings)
+    sources_file = _sources_file(settings)
+    configs = sources_file.sources
     unknown = set(only) - {c.id for c in configs}
     if unknown:
         click.echo(f"Source(s) inconnue(s) : {', '.join(sorted(unknown))}", err=True)
@@ -78,7 +79,8 @@ def fetch(only: tuple[str, ...]) -> None:
         if tty:
             click.echo(f"\r[{done}/{total}] {result.source_id[:40]:<40}", nl=False, err=True)
 
-    results = refresh(engine, configs, RefreshOptions.from_settings(settings), only, progress)
+    options = RefreshOptions.from_settings(settings, sources_file.aliases)
+    results = refresh(engine, configs, options, only, progress)
     if tty and results:
         click.echo("\r" + " " * 50 + "\r", nl=False, err=True)
     for result in results:
@@ -134,8 +136,8 @@ def sources() -> None:
 @sources.command("check")
 def sources_check() -> None:
     """Validate sources.toml; exit 2 with the line and key at fault."""
-    configs = _sources(_settings())
-    click.echo(f"{len(configs)} sources valides.")
+    loaded = _sources_file(_settings())
+    click.echo(f"{len(loaded.sources)} sources valides, {len(loaded.aliases)} alias de lieux.")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
@@ -32,6 +32,7 @@ from aggregator.parse import Window, parse_document
 from aggregator.settings import Settings
 from aggregator.store import write
 from aggregator.store.schema import events, sources
+from aggregator.territory import load_gazetteer, tag_events
 
 log = logging.getLogger("aggregator.refresh")
 Progress = Callable[[int, int, RefreshResult], None]
@@ -45,10 +46,14 @@ class RefreshOptions:
     workers: int = 8
     limits: FetchLimits = field(default_factory=FetchLimits)
     guard: UrlGuard | None = None
+    aliases: tuple[tuple[str, str], ...] = ()  # [aliases] of sources.toml
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RefreshOptions:
+    def from_settings(
+        cls, settings: Settings, aliases: Mapping[str, str] | None = None
+    ) -> RefreshOptions:
         return cls(
+            aliases=tuple(sorted((aliases or {}).items())),
             timezone=settings.timezone,
             past_days=settings.window_past_days,
             future_days=settings.window_future_days,
@@ -122,6 +127,7 @@ def ingest(
     except ParseError as exc:
         return write.record_failure(engine, fetched, str(exc), now, fetched.duration)
     intents = [i for i in normalise(parsed, source, options.timezone) if in_window(i, window)]
+    intents = tag_events(intents, load_gazetteer(dict(options.aliases)), source.territory)
     duration = fetched.duration + time.monotonic() - started
     if not intents:
         upcoming = _upcoming_count(engine, source.id, now)

@@ -80,7 +80,7 @@ def _key_line(text: str, start: int, key: str) -> int:
         line = lines[n]
         if re.match(r"^\s*\[", line):
             break
-        if re.match(rf"^\s*{re.escape(key)}\s*=", line):
+        if re.match(rf"""^\s*["']?{re.escape(key)}["']?\s*=""", line):
             return n + 1
     return start
 
@@ -169,8 +169,37 @@ def _validate(table: dict[str, Any], base_dir: Path, report: _Reporter) -> Sourc
     )
 
 
+@dataclass(frozen=True)
+class SourcesFile:
+    sources: list[SourceConfig]
+    aliases: dict[str, str]  # place name -> territory slug, extends the shipped aliases
+
+
+def _aliases(document: dict[str, Any], text: str, problems: list[Problem]) -> dict[str, str]:
+    table = document.get("aliases", {})
+    header = next(
+        (n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[aliases]"), 1
+    )
+    if not isinstance(table, dict):
+        problems.append(Problem(header, "aliases", None, "must be a table of place = territory"))
+        return {}
+    aliases = {}
+    for place, slug in table.items():
+        if slug not in TERRITORIES:
+            line = _key_line(text, header, place) if header > 1 else header
+            problems.append(Problem(line, place, None, f"aliases: unknown territory {slug!r}"))
+        else:
+            aliases[place] = slug
+    return aliases
+
+
 def parse_sources(text: str, path: Path | str = "sources.toml") -> list[SourceConfig]:
     """Validate the text of a sources file; raise SourcesError listing every problem."""
+    return parse_sources_file(text, path).sources
+
+
+def parse_sources_file(text: str, path: Path | str = "sources.toml") -> SourcesFile:
+    """Validate sources and aliases; raise SourcesError listing every problem."""
     path = Path(path)
     try:
         document = tomllib.loads(text)
@@ -178,8 +207,11 @@ def parse_sources(text: str, path: Path | str = "sources.toml") -> list[SourceCo
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc), text)
         raise SourcesError(path, [Problem(line, None, None, f"invalid TOML: {exc}")]) from None
     problems: list[Problem] = []
-    for key in sorted(set(document) - {"source"}):
-        problems.append(Problem(1, key, None, "unknown top-level key (expected [[source]])"))
+    for key in sorted(set(document) - {"source", "aliases"}):
+        problems.append(
+            Problem(1, key, None, "unknown top-level key (expected [[source]] or [aliases])")
+        )
+    aliases = _aliases(document, text, problems)
     tables = document.get("source", [])
     if not isinstance(tables, list):
         raise SourcesError(path, [Problem(1, "source", None, "must be [[source]] tables")])
@@ -200,7 +232,7 @@ def parse_sources(text: str, path: Path | str = "sources.toml") -> list[SourceCo
             configs.append(replace(config, line=start))
     if problems:
         raise SourcesError(path, problems)
-    return configs
+    return SourcesFile(configs, aliases)
 
 
 def _line_from_message(message: str, text: str) -> int:
@@ -211,6 +243,10 @@ def _line_from_message(message: str, text: str) -> int:
 
 
 def load_sources(path: Path | str) -> list[SourceConfig]:
+    return load_sources_file(path).sources
+
+
+def load_sources_file(path: Path | str) -> SourcesFile:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -218,4 +254,4 @@ def load_sources(path: Path | str) -> list[SourceConfig]:
         raise SourcesError(path, [Problem(0, None, None, "file not found")]) from None
     except UnicodeDecodeError as exc:
         raise SourcesError(path, [Problem(0, None, None, f"not UTF-8 text: {exc}")]) from None
-    return parse_sources(text, path)
+    return parse_sources_file(text, path)

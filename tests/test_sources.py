@@ -105,3 +105,14 @@ def test_invalid_toml_names_the_line() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SourcesError, match="file not found"):
         load_sources(tmp_path / "none.toml")
+
+
+def test_aliases_table(tmp_path: Path) -> None:
+    from aggregator.sources import parse_sources_file
+
+    loaded = parse_sources_file(
+        BASE + '\n[aliases]\n"Ferme de Pré Rond" = "champsaur-valgaudemar"\n'
+    )
+    assert loaded.aliases == {"Ferme de Pré Rond": "champsaur-valgaudemar"}
+    (problem,) = problems(BASE + '\n[aliases]\n"Ferme" = "lune"\n')
+    assert problem == "line 7, key 'Ferme': aliases: unknown territory 'lune'"
