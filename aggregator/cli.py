@@ -129,6 +129,50 @@ def migrate() -> None:
 
 
 @main.group()
+def dedup() -> None:
+    """Correct the deduplication: merge a missed duplicate, split a wrong merge."""
+
+
+def _override(kind: str, first: str, second: str, who: str) -> None:
+    import datetime as dt
+
+    from aggregator.store import open_engine
+    from aggregator.store.clusters import UnknownEvent, recluster, record_override
+
+    settings = _settings()
+    engine = open_engine(settings.database_url)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        pairs = record_override(engine, kind, first, second, who, now)
+    except UnknownEvent as exc:
+        click.echo(f"Événement inconnu : {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    from zoneinfo import ZoneInfo
+
+    window_start = now - dt.timedelta(days=settings.window_past_days)
+    recluster(engine, window_start, ZoneInfo(settings.timezone))
+    click.echo(f"{pairs} paire(s) enregistrée(s) ({kind}).")
+
+
+@dedup.command("merge")
+@click.argument("first")
+@click.argument("second")
+@click.option("--by", "who", default="cli", help="Who decides (logged).")
+def dedup_merge(first: str, second: str, who: str) -> None:
+    """Merge two events (ids of events or of their occurrences); survives refreshes."""
+    _override("merge", first, second, who)
+
+
+@dedup.command("split")
+@click.argument("first")
+@click.argument("second")
+@click.option("--by", "who", default="cli", help="Who decides (logged).")
+def dedup_split(first: str, second: str, who: str) -> None:
+    """Keep two occurrences apart (e.g. an occurrence id and its event's id)."""
+    _override("split", first, second, who)
+
+
+@main.group()
 def sources() -> None:
     """Inspect sources.toml."""
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import requests
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from aggregator.normalise import normalise
 from aggregator.parse import Window, parse_document
 from aggregator.settings import Settings
 from aggregator.store import write
+from aggregator.store.clusters import recluster
 from aggregator.store.schema import events, sources
 from aggregator.territory import load_gazetteer, tag_events
 
@@ -176,6 +178,14 @@ def refresh(
             results.append(result)
             if progress:
                 progress(len(results), len(chosen), result)
+    if any(r.outcome == "ok" for r in results):
+        # Dedup looks across sources, so it runs once the whole batch is stored.
+        moment = now or dt.datetime.now(dt.UTC)
+        done = recluster(engine, options.window(moment).start, ZoneInfo(options.timezone))
+        log.info(
+            "dedup occurrences=%d clusters=%d changed=%d",
+            done.occurrences, done.clusters, done.changed,
+        )  # fmt: skip
     order = {c.id: n for n, c in enumerate(chosen)}
     return sorted(results, key=lambda r: order[r.source_id])
 

@@ -61,7 +61,7 @@ def test_refresh_inserts_updates_and_marks_removed(engine: sa.Engine, tmp_path: 
     assert stored["b"].removed_at == NOW + dt.timedelta(hours=1)
     assert stored["b"].sequence == 1
     api = query_events(engine, EventQuery())
-    assert [e.uid for e in api] == ["a"]
+    assert [e.title for e in api] == ["Atelier modifié"]
 
     write(feed, ics(("a", "20261201T100000Z", "Atelier modifié"), ("b", "20261202T100000Z", "B")))
     refresh(engine, [src], OPTIONS, now=NOW + dt.timedelta(hours=2))
@@ -98,7 +98,7 @@ def test_failures_keep_the_last_good_events(engine: sa.Engine, tmp_path: Path) -
     feed.unlink()
     (missing,) = refresh(engine, [src], OPTIONS, now=NOW)
     assert missing.outcome == "failed" and "introuvable" in (missing.error or "")
-    assert {e.uid for e in query_events(engine, EventQuery())} == {"a", "b"}
+    assert {e.title for e in query_events(engine, EventQuery())} == {"Atelier", "Balade"}
     write(feed, ics(("a", "20261201T100000Z", "Atelier")))
     (recovered,) = refresh(engine, [src], OPTIONS, now=NOW)
     assert recovered.outcome == "ok" and source_health(engine)[0].consecutive_failures == 0

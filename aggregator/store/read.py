@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -53,6 +54,7 @@ class EventRow:
     sequence: int = 0
     updated_at: dt.datetime | None = None
     removed_at: dt.datetime | None = None
+    members: tuple[str, ...] = ()  # ids of the occurrences merged into this event
 
 
 @dataclass(frozen=True)
@@ -105,35 +107,121 @@ def _conditions(query: EventQuery) -> list[sa.ColumnElement[bool]]:
     return where
 
 
+UID_DOMAIN = "agenda-ess05"
+
+
+def _member_rows(
+    engine: sa.Engine,
+    query: EventQuery,
+    cluster_ids: sa.Subquery | None,
+    where: Sequence[sa.ColumnElement[bool]],
+) -> Sequence[sa.Row[Any]]:
+    statement = sa.select(events, sources.c.name.label("source_name"), sources.c.website).join(
+        sources, sources.c.id == events.c.source_id
+    )
+    if cluster_ids is not None:
+        statement = statement.join(cluster_ids, cluster_ids.c.cluster_id == events.c.cluster_id)
+    statement = statement.where(*where)
+    if not query.include_removed:
+        statement = statement.where(events.c.removed_at.is_(None))
+    with engine.connect() as conn:
+        return conn.execute(statement.order_by(events.c.start_at, events.c.id)).all()
+
+
 def query_events(engine: sa.Engine, query: EventQuery) -> list[EventRow]:
-    statement = (
-        sa.select(events, sources.c.name.label("source_name"), sources.c.website)
-        .join(sources, sources.c.id == events.c.source_id)
+    """Merged events (one per dedup cluster) with at least one occurrence matching the
+    filters, ordered by start; every publisher of a cluster is listed, whatever the filters."""
+    matching = (
+        sa.select(events.c.cluster_id, sa.func.min(events.c.start_at).label("first"))
         .where(*_conditions(query))
-        .order_by(events.c.start_at, events.c.title, events.c.id)
+        .group_by(events.c.cluster_id)
+        .order_by(sa.func.min(events.c.start_at), events.c.cluster_id)
         .offset(query.offset)
     )
     if query.limit is not None:
-        statement = statement.limit(query.limit)
-    with engine.connect() as conn:
-        return [_event(row) for row in conn.execute(statement)]
+        matching = matching.limit(query.limit)
+    rows = _member_rows(engine, query, matching.subquery(), [])
+    groups: dict[str, list[EventRow]] = {}
+    for row in rows:
+        groups.setdefault(row._mapping["cluster_id"], []).append(_event(row))
+    merged = [merge(cid, members) for cid, members in groups.items()]
+    return sorted(merged, key=lambda e: (e.start, e.title, e.id))
 
 
 def count_events(engine: sa.Engine, query: EventQuery) -> int:
-    statement = sa.select(sa.func.count()).select_from(events).where(*_conditions(query))
+    statement = sa.select(sa.func.count(sa.distinct(events.c.cluster_id))).where(
+        *_conditions(query)
+    )
     with engine.connect() as conn:
         return int(conn.execute(statement).scalar_one())
 
 
-def get_event(engine: sa.Engine, public_id: str) -> EventRow | None:
-    statement = (
-        sa.select(events, sources.c.name.label("source_name"), sources.c.website)
-        .join(sources, sources.c.id == events.c.source_id)
-        .where(events.c.public_id == public_id)
-    )
+def get_event(engine: sa.Engine, event_id: str) -> EventRow | None:
+    """A merged event by its id (the cluster id), or by one of its occurrences' ids."""
     with engine.connect() as conn:
-        row = conn.execute(statement).first()
-    return _event(row) if row else None
+        cluster_id = conn.execute(
+            sa.select(events.c.cluster_id).where(
+                sa.or_(events.c.cluster_id == event_id, events.c.public_id == event_id)
+            )
+        ).scalar()
+    if cluster_id is None:
+        return None
+    rows = _member_rows(engine, EventQuery(include_removed=True), None,
+                        [events.c.cluster_id == cluster_id])  # fmt: skip
+    members = [_event(r) for r in rows]
+    active = [m for m in members if m.removed_at is None]
+    return merge(cluster_id, active or members)
+
+
+def _richness(event: EventRow) -> tuple[int, int]:
+    return (
+        len(event.description) + 40 * bool(event.url) + len(event.location)
+        + 30 * (not event.all_day) + 20 * bool(event.geo),
+        -len(event.id),
+    )  # fmt: skip
+
+
+def merge(cluster_id: str, members: list[EventRow]) -> EventRow:
+    """One event from the records of several sources: the richest record's title and
+    times (a timed record beats an all-day one), the longest description and the most
+    precise place, the union of tags, every publisher."""
+    if len(members) == 1 and members[0].id == cluster_id:
+        return members[0]
+    richest = max(members, key=_richness)
+    timed = richest if not richest.all_day else next((m for m in members if not m.all_day), richest)
+    described = max(members, key=lambda m: len(m.description))
+    placed = max(members, key=lambda m: len(m.location))
+    tags: dict[str, None] = {}
+    for member in members:
+        tags.update(dict.fromkeys(member.tags))
+    publishers: dict[str, SourceRef] = {}
+    for member in sorted(members, key=lambda m: m.sources[0].name):
+        for ref in member.sources:
+            publishers.setdefault(ref.id, ref)
+    removed = [m.removed_at for m in members]
+    return EventRow(
+        id=cluster_id,
+        uid=f"{cluster_id}@{UID_DOMAIN}",
+        title=richest.title,
+        start=timed.start,
+        end=timed.end,
+        all_day=timed.all_day,
+        timezone=timed.timezone,
+        location=placed.location,
+        territory=placed.territory or next((m.territory for m in members if m.territory), None),
+        tags=tuple(tags),
+        sources=tuple(publishers.values()),
+        url=richest.url or next((m.url for m in members if m.url), None),
+        description=described.description,
+        description_html=described.description_html,
+        # A cancellation by any publisher is news a resident must see.
+        status="cancelled" if any(m.status == "cancelled" for m in members) else richest.status,
+        geo=next((m.geo for m in members if m.geo), None),
+        sequence=max(m.sequence for m in members),
+        updated_at=max((m.updated_at for m in members if m.updated_at), default=None),
+        removed_at=max(removed) if all(removed) else None,  # type: ignore[type-var]
+        members=tuple(sorted(m.id for m in members)),
+    )
 
 
 def _event(row: sa.Row[tuple[object, ...]]) -> EventRow:
@@ -141,7 +229,7 @@ def _event(row: sa.Row[tuple[object, ...]]) -> EventRow:
     geo = (m["geo_lat"], m["geo_lon"]) if m["geo_lat"] is not None else None
     return EventRow(
         id=m["public_id"],
-        uid=m["uid"],
+        uid=f"{m['public_id']}@{UID_DOMAIN}",
         title=m["title"],
         start=m["start_at"],
         end=m["end_at"],
@@ -159,6 +247,7 @@ def _event(row: sa.Row[tuple[object, ...]]) -> EventRow:
         sequence=m["sequence"],
         updated_at=m["updated_at"],
         removed_at=m["removed_at"],
+        members=(m["public_id"],),
     )
 
 

@@ -87,9 +87,27 @@ events = sa.Table(
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False, comment="last change of content"),
     sa.Column("removed_at", UTCDateTime, comment="gone from the source since; kept for feeds"),
+    sa.Column(
+        "cluster_id",
+        sa.String(32),
+        nullable=False,
+        comment="the merged event this occurrence belongs to (dedup); stable, public",
+    ),
     sa.UniqueConstraint("source_id", "uid", "recurrence_id", name="uq_events_identity"),
     sa.Index("ix_events_start_at", "start_at"),
     sa.Index("ix_events_source_id", "source_id"),
+    sa.Index("ix_events_cluster_id", "cluster_id"),
+)
+
+dedup_overrides = sa.Table(
+    "dedup_overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(8), nullable=False, comment="merge or split"),
+    sa.Column("event_a", sa.String(32), nullable=False, comment="public id of an occurrence"),
+    sa.Column("event_b", sa.String(32), nullable=False, comment="public id of an occurrence"),
+    sa.Column("created_by", sa.Text, nullable=False, comment="admin who decided"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 fetch_log = sa.Table(

@@ -216,6 +216,8 @@ def apply_refresh(
                         "uid": intent.uid,
                         "recurrence_id": intent.recurrence_id,
                         "public_id": public_id(source_id, intent.uid, intent.recurrence_id),
+                        # Alone until dedup says otherwise.
+                        "cluster_id": public_id(source_id, intent.uid, intent.recurrence_id),
                         "sequence": 0,
                         "first_seen_at": now,
                         "updated_at": now,

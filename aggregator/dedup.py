@@ -1,0 +1,328 @@
+"""Deduplication: the same event published by several sources becomes one. Pure.
+
+How it decides, for two occurrences from *different* sources (one source never duplicates
+itself: its two records are two events):
+1. Blocking: only occurrences sharing a local day are compared, and only when they share
+   their UID, their event URL or a significant title word, so 50k occurrences take seconds.
+2. Time: timed starts at most 60 min apart; an all-day record matches a timed one on one of
+   its days.
+3. Place: both territories known and different -> never the same event; otherwise the
+   similarity of the places (when both are given) weighs in.
+4. Title: accent/case folded, stop words and date words removed, compared with rapidfuzz.
+   Generic titles ("Assemblée générale", "Atelier") need the same start and the same place.
+An identical UID or event URL is enough with compatible times. Pairs are merged best first
+into clusters; a cluster never holds two records of one source, and admin overrides (merge /
+split pairs) always win. Cluster ids are stable: a cluster keeps the id most of its members
+had, so subscribers never see a duplicate appear when a source joins or leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz
+
+from aggregator.search import fold
+
+PARIS = ZoneInfo("Europe/Paris")
+MAX_START_GAP = dt.timedelta(minutes=60)
+THRESHOLD = 0.80
+STOP_WORDS = {
+    "le", "la", "les", "l", "de", "du", "des", "d", "un", "une", "et", "a", "au", "aux", "en",
+    "pour", "avec", "sur", "par", "the", "of", "and", "s", "sa", "son", "ses", "notre", "nos",
+    "votre", "vos", "ce", "cette", "nouveau", "nouvelle", "edition", "eme", "e", "er",
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "janvier",
+    "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
+    "novembre", "decembre", "h", "annule", "complet", "report", "reporte",
+}  # fmt: skip
+GENERIC = {
+    "assemblee", "generale", "ag", "reunion", "permanence", "atelier", "ateliers",
+    "conference", "concert", "marche", "formation", "soiree", "fete", "repair", "cafe",
+    "rencontre", "rencontres", "debat", "projection", "spectacle", "stage", "sortie",
+    "balade", "randonnee", "visite", "ouverte", "porte", "portes", "ouvertes", "benevoles",
+    "conseil", "administration", "ca", "bureau", "pique", "nique", "repas", "partage",
+    "jeux", "jeu", "cours", "cinema", "animation", "info", "information", "point",
+    "chorale", "lecture", "apero", "aperitif", "accueil",
+}  # fmt: skip
+GENERIC_START_GAP = dt.timedelta(minutes=30)
+_SYNTHETIC_UID = re.compile(r"^(synth|jsonld)-")
+
+
+@dataclass(frozen=True)
+class DedupRecord:
+    id: str  # the occurrence's stable public id
+    source_id: str
+    title: str
+    start: dt.datetime  # aware
+    end: dt.datetime | None = None
+    all_day: bool = False
+    location: str = ""
+    territory: str | None = None
+    uid: str = ""
+    url: str | None = None
+    first_seen: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Admin decisions, as pairs of occurrence ids."""
+
+    merge: frozenset[frozenset[str]] = frozenset()
+    split: frozenset[frozenset[str]] = frozenset()
+
+
+@dataclass
+class _Prepared:
+    record: DedupRecord
+    words: tuple[str, ...]
+    title: str
+    place: tuple[str, ...]  # folded parts: venue first, town last
+    days: tuple[dt.date, ...]
+    generic: bool = field(default=False)
+
+
+def title_words(title: str) -> tuple[str, ...]:
+    words = re.findall(r"[a-z0-9]+", fold(title))
+    return tuple(w for w in words if w not in STOP_WORDS and not w.isdigit())
+
+
+def _place(location: str) -> tuple[str, ...]:
+    parts = []
+    for part in re.split(r",|\s[-–]\s", location):
+        words = re.findall(r"[a-z]+", fold(part))
+        kept = " ".join(w for w in words if w not in STOP_WORDS)
+        if kept:
+            parts.append(kept)
+    return tuple(parts)
+
+
+def _place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
+    """Venue against venue and town against town when both give both; else the whole."""
+    if not a or not b:
+        return None
+    if len(a) >= 2 and len(b) >= 2:
+        venue = fuzz.token_set_ratio(a[0], b[0])
+        town = fuzz.token_set_ratio(a[-1], b[-1])
+        return min(venue, town) / 100
+    return fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100
+
+
+def _conflicting_words(a: _Prepared, b: _Prepared) -> bool:
+    """Each title has a significant word the other lacks: "l'eau" / "la forêt en montagne",
+    "SCIC" / "SCOP". One title merely adding words ("Repair Café à Briançon") is fine."""
+    places = set(" ".join((*a.place, *b.place)).split())
+
+    def unmatched(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
+        return any(
+            word not in GENERIC
+            and word not in places
+            and all(fuzz.ratio(word, other) < 80 for other in theirs)
+            for word in mine
+        )
+
+    return unmatched(a.words, b.words) and unmatched(b.words, a.words)
+
+
+def _days(record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
+    first = record.start.astimezone(tz).date()
+    if not record.all_day or record.end is None:
+        return (first,)
+    last = (record.end.astimezone(tz) - dt.timedelta(seconds=1)).date()
+    span = min((last - first).days, 13)
+    return tuple(first + dt.timedelta(days=n) for n in range(span + 1))
+
+
+def _prepare(record: DedupRecord, tz: ZoneInfo) -> _Prepared:
+    words = title_words(record.title)
+    return _Prepared(
+        record,
+        words,
+        " ".join(words),
+        _place(record.location),
+        _days(record, tz),
+        generic=bool(words) and all(w in GENERIC for w in words),
+    )
+
+
+def _time_score(a: _Prepared, b: _Prepared) -> float | None:
+    ra, rb = a.record, b.record
+    if ra.all_day and rb.all_day:
+        return 1.0 if a.days[0] == b.days[0] else (0.8 if set(a.days) & set(b.days) else None)
+    if ra.all_day or rb.all_day:
+        day, timed = (a, b) if ra.all_day else (b, a)
+        return 0.7 if timed.days[0] in day.days else None
+    gap = abs(ra.start - rb.start)
+    if gap > MAX_START_GAP:
+        return None
+    return 1.0 - 0.5 * gap / MAX_START_GAP
+
+
+def _same_url(a: DedupRecord, b: DedupRecord) -> bool:
+    if not a.url or not b.url:
+        return False
+    path = re.sub(r"^https?://[^/]+", "", a.url).strip("/")
+    return bool(path) and a.url.rstrip("/") == b.url.rstrip("/")
+
+
+def _score(a: _Prepared, b: _Prepared) -> float | None:
+    """How likely two occurrences of different sources are one event (None: not at all)."""
+    ra, rb = a.record, b.record
+    time = _time_score(a, b)
+    if time is None:
+        return None
+    if ra.uid and ra.uid == rb.uid and not _SYNTHETIC_UID.match(ra.uid):
+        return 1.0
+    if _same_url(ra, rb):
+        return 0.99
+    places_known = {ra.territory, rb.territory} - {None, "en-ligne", "hors-territoire"}
+    if ra.territory and rb.territory and ra.territory != rb.territory and len(places_known) == 2:
+        return None
+    if not a.title or not b.title or _conflicting_words(a, b):
+        return None
+    title = (
+        max(fuzz.token_sort_ratio(a.title, b.title), 0.9 * fuzz.token_set_ratio(a.title, b.title))
+        / 100
+    )
+    place = _place_similarity(a.place, b.place)
+    if a.generic or b.generic:
+        # "Assemblée générale" of two associations: only the same slot and the same place.
+        close = abs(ra.start - rb.start) <= GENERIC_START_GAP
+        if place is None or place < 0.8 or not close or title < 0.9:
+            return None
+        return 0.85
+    if title < 0.75 or (place is not None and place < 0.35):
+        return None
+    score = 0.65 * title + 0.25 * (place if place is not None else 0.6) + 0.10 * time
+    return score if score >= THRESHOLD else None
+
+
+def is_duplicate(a: DedupRecord, b: DedupRecord, tz: ZoneInfo) -> bool:
+    """The pairwise decision, as measured on the labelled set."""
+    if a.source_id == b.source_id:
+        return False
+    return _score(_prepare(a, tz), _prepare(b, tz)) is not None
+
+
+def _candidates(prepared: Sequence[_Prepared]) -> set[tuple[int, int]]:
+    """Pairs worth scoring: same local day, different sources, sharing UID, URL or a word."""
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for index, item in enumerate(prepared):
+        for day in item.days:
+            by_day[day].append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in by_day.values():
+        keys: dict[str, list[int]] = defaultdict(list)
+        for index in members:
+            record = prepared[index].record
+            for word in set(prepared[index].words):
+                keys[f"w:{word}"].append(index)
+            if record.uid:
+                keys[f"u:{record.uid}"].append(index)
+            if record.url:
+                keys[f"l:{record.url}"].append(index)
+        for group in keys.values():
+            if len(group) < 2:
+                continue
+            for n, i in enumerate(group):
+                for j in group[n + 1 :]:
+                    if prepared[i].record.source_id != prepared[j].record.source_id:
+                        pairs.add((min(i, j), max(i, j)))
+    return pairs
+
+
+class _Clusters:
+    """Union-find that refuses a union joining two records of one source or a split pair."""
+
+    def __init__(self, records: Sequence[DedupRecord], split: frozenset[frozenset[str]]):
+        self.parent = list(range(len(records)))
+        self.sources = [{r.source_id} for r in records]
+        self.members = [{r.id} for r in records]
+        self.split = split
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i: int, j: int, forced: bool = False) -> None:
+        a, b = self.find(i), self.find(j)
+        if a == b:
+            return
+        if not forced and self.sources[a] & self.sources[b]:
+            return
+        if any(frozenset((x, y)) in self.split for x in self.members[a] for y in self.members[b]):
+            return
+        self.parent[b] = a
+        self.sources[a] |= self.sources[b]
+        self.members[a] |= self.members[b]
+
+
+def cluster(
+    records: Sequence[DedupRecord],
+    previous: Mapping[str, str] | None = None,
+    overrides: Overrides = Overrides(),
+    tz: ZoneInfo = PARIS,
+) -> dict[str, str]:
+    """Occurrence id -> cluster id, for every record."""
+    prepared = [_prepare(r, tz) for r in records]
+    index = {r.id: n for n, r in enumerate(records)}
+    groups = _Clusters(records, overrides.split)
+    for pair in overrides.merge:
+        ids = [index[i] for i in pair if i in index]
+        if len(ids) == 2:
+            groups.union(ids[0], ids[1], forced=True)
+    scored = []
+    for i, j in _candidates(prepared):
+        score = _score(prepared[i], prepared[j])
+        if score is not None:
+            scored.append((score, i, j))
+    for _score_value, i, j in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+        groups.union(i, j)
+    members: dict[int, list[DedupRecord]] = defaultdict(list)
+    for n, record in enumerate(records):
+        members[groups.find(n)].append(record)
+    return _stable_ids(list(members.values()), previous or {})
+
+
+def _stable_ids(groups: list[list[DedupRecord]], previous: Mapping[str, str]) -> dict[str, str]:
+    """Each cluster keeps the id most of its members had (oldest member first on a tie);
+    an id goes to one cluster only, the largest claiming it."""
+    result: dict[str, str] = {}
+    taken: set[str] = set()
+    far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def age(record: DedupRecord) -> tuple[dt.datetime, str]:
+        return (record.first_seen or far_past, record.id)
+
+    for group in sorted(groups, key=len, reverse=True):
+        oldest_first = sorted(group, key=age)
+        votes: dict[str, int] = defaultdict(int)
+        for record in oldest_first:
+            votes[previous.get(record.id, record.id)] += 1
+        ranked = sorted(votes, key=lambda cid: -votes[cid])  # stable: oldest member first
+        chosen = next((cid for cid in ranked if cid not in taken), None)
+        if chosen is None:  # every candidate id went to a larger cluster
+            chosen = next((r.id for r in oldest_first if r.id not in taken), None)
+        if chosen is None:
+            chosen = "c" + min(r.id for r in group)
+        taken.add(chosen)
+        for record in group:
+            result[record.id] = chosen
+    return result
+
+
+def pairs_from(decisions: Iterable[tuple[str, str, str]]) -> Overrides:
+    """(kind, id, id) rows as stored -> Overrides; a later decision on a pair wins."""
+    latest: dict[frozenset[str], str] = {}
+    for kind, a, b in decisions:
+        latest[frozenset((a, b))] = kind
+    return Overrides(
+        merge=frozenset(p for p, k in latest.items() if k == "merge"),
+        split=frozenset(p for p, k in latest.items() if k == "split"),
+    )

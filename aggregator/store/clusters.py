@@ -1,0 +1,107 @@
+"""Dedup in the store: recompute clusters after a refresh, record admin overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from aggregator.dedup import DedupRecord, Overrides, cluster, pairs_from
+from aggregator.store.schema import dedup_overrides, events
+
+
+@dataclass(frozen=True)
+class ReclusterResult:
+    occurrences: int
+    clusters: int
+    changed: int  # occurrences whose cluster id changed
+
+
+class UnknownEvent(LookupError):
+    pass
+
+
+def _overrides(conn: sa.Connection) -> Overrides:
+    rows = conn.execute(
+        sa.select(
+            dedup_overrides.c.kind, dedup_overrides.c.event_a, dedup_overrides.c.event_b
+        ).order_by(dedup_overrides.c.id)
+    )
+    return pairs_from((r.kind, r.event_a, r.event_b) for r in rows)
+
+
+def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterResult:
+    """Cluster every active occurrence ending after `since`; write the ids that changed."""
+    with engine.begin() as conn:
+        rows = conn.execute(
+            sa.select(
+                events.c.public_id, events.c.source_id, events.c.title, events.c.start_at,
+                events.c.end_at, events.c.all_day, events.c.location, events.c.territory,
+                events.c.uid, events.c.url, events.c.first_seen_at, events.c.cluster_id,
+            ).where(
+                events.c.removed_at.is_(None),
+                sa.or_(events.c.end_at >= since, events.c.start_at >= since),
+            )
+        ).all()  # fmt: skip
+        records = [
+            DedupRecord(
+                id=r.public_id, source_id=r.source_id, title=r.title, start=r.start_at,
+                end=r.end_at, all_day=r.all_day, location=r.location, territory=r.territory,
+                uid=r.uid, url=r.url, first_seen=r.first_seen_at,
+            )
+            for r in rows
+        ]  # fmt: skip
+        previous = {r.public_id: r.cluster_id for r in rows}
+        clusters = cluster(records, previous, _overrides(conn), tz)
+        changed = [
+            {"_pid": pid, "cluster_id": cid}
+            for pid, cid in clusters.items()
+            if previous[pid] != cid
+        ]
+        if changed:
+            conn.execute(
+                events.update()
+                .where(events.c.public_id == sa.bindparam("_pid"))
+                .values(cluster_id=sa.bindparam("cluster_id")),
+                changed,
+            )
+    return ReclusterResult(len(records), len(set(clusters.values())), len(changed))
+
+
+def _members(conn: sa.Connection, event_id: str) -> list[str]:
+    """Occurrence ids behind an id that is either an occurrence's or a cluster's."""
+    found = (
+        conn.execute(
+            sa.select(events.c.public_id).where(
+                sa.or_(events.c.public_id == event_id, events.c.cluster_id == event_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not found:
+        raise UnknownEvent(event_id)
+    return list(found)
+
+
+def record_override(
+    engine: sa.Engine, kind: str, first: str, second: str, who: str, now: dt.datetime
+) -> int:
+    """merge: every occurrence behind `first` with every one behind `second`;
+    split: the same pairs kept apart. Returns the number of pairs recorded."""
+    if kind not in ("merge", "split"):
+        raise ValueError(kind)
+    with engine.begin() as conn:
+        pairs = [(a, b) for a in _members(conn, first) for b in _members(conn, second) if a != b]
+        if pairs:
+            conn.execute(
+                dedup_overrides.insert(),
+                [
+                    {"kind": kind, "event_a": a, "event_b": b, "created_by": who,
+                     "created_at": now}
+                    for a, b in pairs
+                ],
+            )  # fmt: skip
+    return len(pairs)
