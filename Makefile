@@ -23,6 +23,9 @@ run: demo
 	$(BIN)/aggregator fetch
 	$(BIN)/aggregator serve
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.dedup
+
 ## Fast suite (what CI runs); PostgreSQL tests run when AGENDA_TEST_POSTGRES_URL is reachable.
 test: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"

@@ -208,8 +208,28 @@ def is_duplicate(a: DedupRecord, b: DedupRecord, tz: ZoneInfo) -> bool:
     return _score(_prepare(a, tz), _prepare(b, tz)) is not None
 
 
+def _pairs_in(group: list[int], prepared: Sequence[_Prepared]) -> Iterable[tuple[int, int]]:
+    """Pairs of one blocking group that can match in time: all-day records with everyone,
+    timed ones only within MAX_START_GAP of each other (a sliding window over starts)."""
+    all_day = [i for i in group if prepared[i].record.all_day]
+    timed = sorted(
+        (i for i in group if not prepared[i].record.all_day),
+        key=lambda i: prepared[i].record.start,
+    )
+    for n, i in enumerate(all_day):
+        yield from ((i, j) for j in all_day[n + 1 :])
+        yield from ((i, j) for j in timed)
+    for n, i in enumerate(timed):
+        limit = prepared[i].record.start + MAX_START_GAP
+        for j in timed[n + 1 :]:
+            if prepared[j].record.start > limit:
+                break
+            yield i, j
+
+
 def _candidates(prepared: Sequence[_Prepared]) -> set[tuple[int, int]]:
-    """Pairs worth scoring: same local day, different sources, sharing UID, URL or a word."""
+    """Pairs worth scoring: same local day, close starts, different sources, and sharing
+    their UID, their URL or a title word."""
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for index, item in enumerate(prepared):
         for day in item.days:
@@ -218,20 +238,19 @@ def _candidates(prepared: Sequence[_Prepared]) -> set[tuple[int, int]]:
     for members in by_day.values():
         keys: dict[str, list[int]] = defaultdict(list)
         for index in members:
-            record = prepared[index].record
-            for word in set(prepared[index].words):
+            item = prepared[index]
+            for word in set(item.words):
                 keys[f"w:{word}"].append(index)
-            if record.uid:
-                keys[f"u:{record.uid}"].append(index)
-            if record.url:
-                keys[f"l:{record.url}"].append(index)
+            if item.record.uid:
+                keys[f"u:{item.record.uid}"].append(index)
+            if item.record.url:
+                keys[f"l:{item.record.url}"].append(index)
         for group in keys.values():
             if len(group) < 2:
                 continue
-            for n, i in enumerate(group):
-                for j in group[n + 1 :]:
-                    if prepared[i].record.source_id != prepared[j].record.source_id:
-                        pairs.add((min(i, j), max(i, j)))
+            for i, j in _pairs_in(group, prepared):
+                if prepared[i].record.source_id != prepared[j].record.source_id:
+                    pairs.add((min(i, j), max(i, j)))
     return pairs
 
 
@@ -273,7 +292,7 @@ def cluster(
     prepared = [_prepare(r, tz) for r in records]
     index = {r.id: n for n, r in enumerate(records)}
     groups = _Clusters(records, overrides.split)
-    for pair in overrides.merge:
+    for pair in sorted(sorted(p) for p in overrides.merge):
         ids = [index[i] for i in pair if i in index]
         if len(ids) == 2:
             groups.union(ids[0], ids[1], forced=True)

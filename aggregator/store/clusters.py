@@ -86,15 +86,28 @@ def _members(conn: sa.Connection, event_id: str) -> list[str]:
     return list(found)
 
 
+def _representative(conn: sa.Connection, event_id: str) -> str:
+    """The occurrence that stands for an event: the one its id comes from, if present."""
+    members = _members(conn, event_id)
+    return event_id if event_id in members else min(members)
+
+
 def record_override(
     engine: sa.Engine, kind: str, first: str, second: str, who: str, now: dt.datetime
 ) -> int:
-    """merge: every occurrence behind `first` with every one behind `second`;
-    split: the same pairs kept apart. Returns the number of pairs recorded."""
+    """merge: one pair joining the two events (whole clusters follow, earlier splits still
+    hold); split: every occurrence behind `first` kept apart from every one behind
+    `second`. Returns the number of pairs recorded."""
     if kind not in ("merge", "split"):
         raise ValueError(kind)
     with engine.begin() as conn:
-        pairs = [(a, b) for a in _members(conn, first) for b in _members(conn, second) if a != b]
+        if kind == "merge":
+            a, b = _representative(conn, first), _representative(conn, second)
+            pairs = [(a, b)] if a != b else []
+        else:
+            pairs = [
+                (a, b) for a in _members(conn, first) for b in _members(conn, second) if a != b
+            ]
         if pairs:
             conn.execute(
                 dedup_overrides.insert(),
