@@ -16,12 +16,52 @@ from aggregator.dedup import DedupRecord, cluster
 from aggregator.search import fold
 
 PARIS = ZoneInfo("Europe/Paris")
-WORDS = (
-    "atelier concert forum marché conférence balade fête repair café soirée jeux projection "
-    "débat chorale théâtre cinéma jardin vélo compost graines lecture solidarité économie "
-    "transition montagne eau forêt climat énergie coopérative paysanne musique danse famille "
-    "enfants jeunesse emploi formation numérique couture tricot yoga randonnée nature"
-).split()
+WORDS = [
+    "atelier",
+    "concert",
+    "forum",
+    "marché",
+    "conférence",
+    "balade",
+    "fête",
+    "repair",
+    "café",
+    "soirée",
+    "jeux",
+    "projection",
+    "débat",
+    "chorale",
+    "théâtre",
+    "cinéma",
+    "jardin",
+    "vélo",
+    "compost",
+    "graines",
+    "lecture",
+    "solidarité",
+    "économie",
+    "transition",
+    "montagne",
+    "eau",
+    "forêt",
+    "climat",
+    "énergie",
+    "coopérative",
+    "paysanne",
+    "musique",
+    "danse",
+    "famille",
+    "enfants",
+    "jeunesse",
+    "emploi",
+    "formation",
+    "numérique",
+    "couture",
+    "tricot",
+    "yoga",
+    "randonnée",
+    "nature",
+]
 TOWNS = ["Gap", "Briançon", "Embrun", "Veynes", "Sisteron", "Guillestre", "Chorges", "Serres",
          "Tallard", "Laragne-Montéglin", "Barcelonnette", "Saint-Bonnet-en-Champsaur"]  # fmt: skip
 
