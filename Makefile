@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := aggregator webapp tests $(wildcard bench)
 
-.PHONY: install run test test-all lint fmt bench demo clean
+.PHONY: install run test test-all lint fmt bench demo clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ fmt: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+## After editing webapp/translations/*/LC_MESSAGES/messages.po (new strings: see README).
+translations: $(STAMP)
+	$(BIN)/pybabel compile -d webapp/translations

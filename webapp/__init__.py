@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 
 from aggregator.settings import load_settings
 from aggregator.store import open_engine
@@ -27,13 +27,34 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Migrations on start: a fresh database (or a new release) is ready before any request.
     app.extensions["engine"] = open_engine(app.config["DATABASE_URL"])
 
-    from webapp import agenda, api, formatting, health
+    from webapp import agenda, api, feeds, formatting, health, i18n
 
+    i18n.init(app)
     formatting.register(app)
+    app.after_request(_security_headers)
     app.register_blueprint(agenda.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
     return app
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if response.headers.pop("X-Embeddable", None):
+        # The widget is meant to be framed by the associations' sites.
+        response.headers.setdefault("Content-Security-Policy", CSP + "; frame-ancestors *")
+    else:
+        response.headers.setdefault("Content-Security-Policy", CSP + "; frame-ancestors 'none'")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
 
 
 def get_engine() -> sa.Engine:

@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from werkzeug.exceptions import BadRequest
 
-from aggregator.store.read import EventQuery, EventRow, query_events
+from aggregator.store.read import EventRow, query_events
 from webapp import get_engine
+from webapp.filters import query_from_args
 from webapp.formatting import local_days
 
 bp = Blueprint("api", __name__)
-MAX_LIMIT = 5000
-
-
-def _date(name: str) -> dt.date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name}: date attendue au format AAAA-MM-JJ, reçu {raw!r}") from None
-
-
-def query_from_args(tz: ZoneInfo) -> EventQuery:
-    """Filters shared by the API and the pages: start/end dates (end inclusive), repeatable
-    territory/tag/source, q."""
-    start = _date("start") or dt.datetime.now(tz).date()
-    end = _date("end")
-    if end is not None and end < start:
-        raise BadRequest("end: doit être postérieure ou égale à start")
-    limit = request.args.get("limit", type=int)
-    if limit is not None and not 0 < limit <= MAX_LIMIT:
-        raise BadRequest(f"limit: entre 1 et {MAX_LIMIT}")
-    return EventQuery(
-        start=dt.datetime.combine(start, dt.time(), tz),
-        end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz) if end else None,
-        territories=request.args.getlist("territory"),
-        tags=request.args.getlist("tag"),
-        sources=request.args.getlist("source"),
-        q=request.args.get("q", "")[:200],
-        limit=limit,
-        offset=max(0, request.args.get("offset", 0, type=int)),
-    )
 
 
 def event_json(event: EventRow, tz: ZoneInfo) -> dict[str, Any]:

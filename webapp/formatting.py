@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from babel.dates import format_date, format_time
+from flask import Flask, current_app, has_request_context
 
 from aggregator.store.read import EventRow
 
@@ -30,13 +31,31 @@ def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
+def _lang() -> str:
+    if not has_request_context():
+        return "fr"
+    from webapp.i18n import locale
+
+    return locale()
+
+
 def day_words(day: dt.date, year: bool = False) -> str:
+    if _lang() != "fr":
+        return format_date(day, "EEEE d MMMM y" if year else "EEEE d MMMM", locale=_lang())
     text = f"{WEEKDAYS[day.weekday()]} {'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]}"
     return f"{text} {day.year}" if year else text
 
 
 def time_words(moment: dt.time) -> str:
+    if _lang() != "fr":
+        return format_time(moment, "h:mm a", locale=_lang())
     return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
+def month_words(day: dt.date) -> str:
+    if _lang() != "fr":
+        return format_date(day, "MMMM y", locale=_lang())
+    return f"{MONTHS[day.month - 1]} {day.year}"
 
 
 def local_days(event: EventRow, tz: ZoneInfo) -> tuple[dt.date, dt.date]:
@@ -54,23 +73,24 @@ def when(event: EventRow, tz: ZoneInfo) -> str:
     start = event.start.astimezone(tz)
     if event.all_day:
         if first == last:
-            return f"{day_words(first)}, toute la journée"
-        return f"du {day_words(first)} au {day_words(last)}"
+            return _("%(day)s, toute la journée", day=day_words(first))
+        return _("du %(first)s au %(last)s", first=day_words(first), last=day_words(last))
     if event.end is None:
         return f"{day_words(first)}, {time_words(start.time())}"
     end = event.end.astimezone(tz)
     if first == last:
         return f"{day_words(first)}, {time_words(start.time())} – {time_words(end.time())}"
-    return (
-        f"du {day_words(first)}, {time_words(start.time())} "
-        f"au {day_words(last)}, {time_words(end.time())}"
+    return _(
+        "du %(first)s au %(last)s",
+        first=f"{day_words(first)}, {time_words(start.time())}",
+        last=f"{day_words(last)}, {time_words(end.time())}",
     )
 
 
 def hours(event: EventRow, tz: ZoneInfo) -> str:
     """The short time column of the agenda list."""
     if event.all_day:
-        return "journée"
+        return _("journée")
     start = time_words(event.start.astimezone(tz).time())
     if event.end is None:
         return start
@@ -80,7 +100,31 @@ def hours(event: EventRow, tz: ZoneInfo) -> str:
     return f"{start} – {time_words(event.end.astimezone(tz).time())}"
 
 
+def _(text: str, **values: str) -> str:
+    """gettext inside a request (pages), the French text outside (feeds built for cache)."""
+    if has_request_context():
+        from flask_babel import gettext
+
+        return gettext(text, **values)
+    return text % values if values else text
+
+
+def weekday_names() -> list[str]:
+    if _lang() != "fr":
+        monday = dt.date(2024, 1, 1)
+        return [format_date(monday + dt.timedelta(days=n), "EEE", locale=_lang()) for n in range(7)]
+    return [name[:3] + "." for name in WEEKDAYS]
+
+
 def register(app: Flask) -> None:
+    from webapp.i18n import locale
+
     app.jinja_env.filters["day_words"] = day_words
+    app.jinja_env.filters["month_words"] = month_words
+
+    @app.context_processor
+    def _context() -> dict[str, object]:
+        return {"current_locale": locale(), "weekday_names": weekday_names()}
+
     app.jinja_env.globals["when"] = lambda e: when(e, zone())
     app.jinja_env.globals["hours"] = lambda e: hours(e, zone())

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from aggregator.dedup import DedupRecord, Overrides, cluster, pairs_from
+from aggregator.store import version
 from aggregator.store.schema import dedup_overrides, events
 
 
@@ -61,6 +62,7 @@ def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterR
             if previous[pid] != cid
         ]
         if changed:
+            version.bump(conn)
             conn.execute(
                 events.update()
                 .where(events.c.public_id == sa.bindparam("_pid"))

@@ -55,6 +55,7 @@ class EventRow:
     updated_at: dt.datetime | None = None
     removed_at: dt.datetime | None = None
     members: tuple[str, ...] = ()  # ids of the occurrences merged into this event
+    first_seen: dt.datetime | None = None  # when the agenda first published it
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,10 @@ def query_events(engine: sa.Engine, query: EventQuery) -> list[EventRow]:
     groups: dict[str, list[EventRow]] = {}
     for row in rows:
         groups.setdefault(row._mapping["cluster_id"], []).append(_event(row))
-    merged = [merge(cid, members) for cid, members in groups.items()]
+    merged = []
+    for cid, members in groups.items():
+        active = [m for m in members if m.removed_at is None]
+        merged.append(merge(cid, active or members))  # removed records no longer speak
     return sorted(merged, key=lambda e: (e.start, e.title, e.id))
 
 
@@ -221,6 +225,7 @@ def merge(cluster_id: str, members: list[EventRow]) -> EventRow:
         updated_at=max((m.updated_at for m in members if m.updated_at), default=None),
         removed_at=max(removed) if all(removed) else None,  # type: ignore[type-var]
         members=tuple(sorted(m.id for m in members)),
+        first_seen=min((m.first_seen for m in members if m.first_seen), default=None),
     )
 
 
@@ -248,6 +253,7 @@ def _event(row: sa.Row[tuple[object, ...]]) -> EventRow:
         updated_at=m["updated_at"],
         removed_at=m["removed_at"],
         members=(m["public_id"],),
+        first_seen=m["first_seen_at"],
     )
 
 

@@ -132,3 +132,11 @@ fetch_log = sa.Table(
     sa.Column("error", sa.Text),
     sa.Index("ix_fetch_log_source_at", "source_id", "at"),
 )
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    comment="data_version: bumped by every write that changes what readers see",
+)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from aggregator.model import EventIntent, FeedFetched, FetchOutcome, RefreshResult, SourceConfig
 from aggregator.search import fold
+from aggregator.store import version
 from aggregator.store.schema import events, fetch_log, sources
 
 
@@ -255,6 +256,8 @@ def apply_refresh(
                     for r in vanished
                 ],
             )
+        if inserts or updates or vanished:
+            version.bump(conn)
         count = _active_count(conn, source_id)
         conn.execute(
             sources.update()

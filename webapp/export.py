@@ -1,0 +1,138 @@
+"""Merged feeds: ICS (RFC 5545) with icalendar, RSS and Atom with feedgen.
+
+Built from the store's merged events; the text of every property is escaped by the library,
+so nothing a source writes can add a line or a property to our feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo
+
+import icalendar
+from feedgen.feed import FeedGenerator
+
+from aggregator.store.read import EventRow
+from webapp.formatting import local_days, when
+
+PRODID = "-//Udess 05//Agenda ESS Hautes-Alpes//FR"
+# The rules in force since 1996 (EU summer time), valid with no end date; icalendar's
+# generated VTIMEZONE lists every transition up to 2038 instead.
+PARIS_VTIMEZONE = """BEGIN:VTIMEZONE\r
+TZID:Europe/Paris\r
+BEGIN:DAYLIGHT\r
+TZOFFSETFROM:+0100\r
+TZOFFSETTO:+0200\r
+TZNAME:CEST\r
+DTSTART:19700329T020000\r
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r
+END:DAYLIGHT\r
+BEGIN:STANDARD\r
+TZOFFSETFROM:+0200\r
+TZOFFSETTO:+0100\r
+TZNAME:CET\r
+DTSTART:19701025T030000\r
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r
+END:STANDARD\r
+END:VTIMEZONE\r
+"""
+TTL = dt.timedelta(hours=1)
+STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
+
+
+def _description(event: EventRow, page_url: str) -> str:
+    parts = [event.description] if event.description else []
+    publishers = ", ".join(s.name for s in event.sources)
+    parts.append(f"Publié par : {publishers}")
+    parts.append(page_url)
+    return "\n\n".join(parts)
+
+
+def vevent(event: EventRow, tz: ZoneInfo, page_url: str) -> icalendar.Event:
+    item = icalendar.Event()
+    item.add("uid", event.uid)
+    stamp = event.updated_at or event.first_seen or event.start
+    item.add("dtstamp", stamp)
+    if event.updated_at:
+        item.add("last-modified", event.updated_at)
+    if event.first_seen:
+        item.add("created", event.first_seen)
+    if event.all_day:
+        first, last = local_days(event, tz)
+        item.add("dtstart", first)
+        item.add("dtend", last + dt.timedelta(days=1))
+    else:
+        item.add("dtstart", event.start.astimezone(tz))
+        if event.end is not None:
+            item.add("dtend", event.end.astimezone(tz))
+    cancelled = event.status == "cancelled" or event.removed_at is not None
+    item.add("summary", event.title)
+    item.add("status", "CANCELLED" if cancelled else STATUS.get(event.status, "CONFIRMED"))
+    # Removal is a change subscribers must apply: it raises SEQUENCE (RFC 5545 3.8.7.4).
+    item.add("sequence", event.sequence + (1 if event.removed_at else 0))
+    item.add("description", _description(event, page_url))
+    if event.location:
+        item.add("location", event.location)
+    if event.geo:
+        item.add("geo", event.geo)
+    item.add("url", event.url or page_url)
+    if event.tags:
+        item.add("categories", list(event.tags))
+    return item
+
+
+PageUrl = Callable[[EventRow], str]
+
+
+def calendar(events: Sequence[EventRow], tz: ZoneInfo, name: str, page_url: PageUrl) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("name", name)
+    cal.add("x-wr-timezone", tz.key)
+    cal.add("refresh-interval", TTL, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    if tz.key == "Europe/Paris":
+        cal.add_component(icalendar.Timezone.from_ical(PARIS_VTIMEZONE))
+    for event in events:
+        cal.add_component(vevent(event, tz, page_url(event)))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def syndication(
+    events: Sequence[EventRow],
+    tz: ZoneInfo,
+    kind: str,
+    title: str,
+    site_url: str,
+    self_url: str,
+    page_url: PageUrl,
+) -> bytes:
+    """RSS or Atom: the event date leads the item title; item dates are publication dates."""
+    feed = FeedGenerator()
+    feed.id(self_url)
+    feed.title(title)
+    feed.link(href=self_url, rel="self")
+    feed.link(href=site_url, rel="alternate")  # last: RSS keeps it as the channel link
+    feed.language("fr")
+    feed.description("Agenda partagé de l'économie sociale et solidaire des Hautes-Alpes")
+    for event in reversed(events):  # feedgen prepends
+        entry = feed.add_entry()
+        url = page_url(event)
+        entry.id(event.uid)
+        prefix = "[Annulé] " if event.status == "cancelled" else ""
+        entry.title(f"{prefix}{when(event, tz)} — {event.title}")
+        entry.link(href=url)
+        summary = " · ".join(p for p in (event.location, event.description[:500]) if p)
+        entry.description(summary or event.title)
+        published = event.first_seen or event.start
+        entry.published(published)
+        entry.updated(event.updated_at or published)
+        for tag in event.tags:
+            entry.category(term=tag)
+    return feed.atom_str(pretty=True) if kind == "atom" else feed.rss_str(pretty=True)
