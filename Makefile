@@ -26,11 +26,21 @@ run: demo
 bench: $(STAMP)
 	$(BIN)/python -m bench.dedup
 
-## Fast suite (what CI runs); PostgreSQL tests run when AGENDA_TEST_POSTGRES_URL is reachable.
-test: $(STAMP)
+JS_STAMP := tests/js/node_modules/.installed
+
+# ical.js and axe-core for the interop and accessibility tests (skipped, with the reason,
+# when npm is absent).
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd tests/js && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: ical.js and axe-core tests will be skipped"; fi
+
+## Fast suite (what CI runs); PostgreSQL tests run when AGENDA_TEST_POSTGRES_URL is reachable,
+## browser tests when /usr/bin/chromium exists.
+test: $(STAMP) $(JS_STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
-test-all: $(STAMP)
+test-all: $(STAMP) $(JS_STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -83,3 +83,12 @@ def source(**overrides: object) -> SourceConfig:
     values: dict[str, object] = {"id": "asso", "name": "Association test", "url": "/dev/null"}
     values.update(overrides)
     return SourceConfig(**values)  # type: ignore[arg-type]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Keep each phase's report on the test item, so fixtures can see a failure
+    (the browser tests take a screenshot then)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
