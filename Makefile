@@ -25,6 +25,7 @@ run: demo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.dedup
+	$(BIN)/python -m bench.web
 
 JS_STAMP := tests/js/node_modules/.installed
 

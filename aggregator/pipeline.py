@@ -31,12 +31,13 @@ from aggregator.model import (
 from aggregator.normalise import normalise
 from aggregator.parse import Window, parse_document
 from aggregator.settings import Settings
-from aggregator.store import write
+from aggregator.store import analyze, write
 from aggregator.store.clusters import recluster
 from aggregator.store.schema import events, sources
 from aggregator.territory import load_gazetteer, tag_events
 
 log = logging.getLogger("aggregator.refresh")
+ANALYZE_AFTER = 1000  # changed occurrences in one refresh that call for fresh statistics
 Progress = Callable[[int, int, RefreshResult], None]
 
 
@@ -186,6 +187,9 @@ def refresh(
             "dedup occurrences=%d clusters=%d changed=%d",
             done.occurrences, done.clusters, done.changed,
         )  # fmt: skip
+        changed = sum(r.added + r.updated + r.removed for r in results)
+        if changed >= ANALYZE_AFTER:
+            analyze(engine)
     order = {c.id: n for n, c in enumerate(chosen)}
     return sorted(results, key=lambda r: order[r.source_id])
 

@@ -33,6 +33,11 @@ SETTINGS = (
         "",
         "Key signing session cookies; when empty, one is generated once into var/secret_key.",
     ),
+    Setting(
+        "AGENDA_CACHE_DIR",
+        "var/cache",
+        "Built feeds, shared by the web processes (rebuilt once per data change).",
+    ),
     Setting("AGENDA_FETCH_WORKERS", "8", "How many sources are fetched at once."),
     Setting("AGENDA_MAX_BODY_BYTES", "20000000", "Largest feed body accepted (after gzip)."),
     Setting("AGENDA_FETCH_TIMEOUT", "20", "Connect/read timeout per request, seconds."),
@@ -52,6 +57,7 @@ class Settings:
     database_url: str
     timezone: str
     secret_key: str
+    cache_dir: Path
     fetch_workers: int
     max_body_bytes: int
     fetch_timeout: float
@@ -102,6 +108,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url=url,
         timezone=zone,
         secret_key=_secret_key(env["AGENDA_SECRET_KEY"], Path("var")),
+        cache_dir=Path(env["AGENDA_CACHE_DIR"]),
         fetch_workers=_int(env, "AGENDA_FETCH_WORKERS"),
         max_body_bytes=_int(env, "AGENDA_MAX_BODY_BYTES"),
         fetch_timeout=float(_int(env, "AGENDA_FETCH_TIMEOUT")),

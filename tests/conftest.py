@@ -44,6 +44,12 @@ def postgres_problem() -> str | None:
     return _postgres_reachable()
 
 
+@pytest.fixture(autouse=True)
+def _own_feed_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built feeds go to a folder of this test's own."""
+    monkeypatch.setenv("AGENDA_CACHE_DIR", str(tmp_path / "feed-cache"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_problem: str | None

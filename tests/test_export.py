@@ -152,6 +152,34 @@ def test_ics_parses_in_ical_js_with_the_same_events(
             assert by_uid[item["uid"]]["start"] == expected.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def test_a_rebuild_serialises_only_what_changed(setup: tuple[Flask, Path]) -> None:
+    from webapp.export import VEVENTS
+
+    app, path = setup
+    client = app.test_client()
+    get_ics(client)
+    before = VEVENTS.serialised
+    path.write_text(feed_text().replace("Forum de l'ESS", "Forum de l'ESS (complet)"))
+    refetch(app, path)
+    body = get_ics(client)
+    assert b"Forum de l'ESS (complet)" in body
+    assert VEVENTS.serialised == before + 1
+
+
+def test_workers_share_one_build(setup: tuple[Flask, Path]) -> None:
+    """A second web process (a fresh in-memory cache) reads the feed the first one built."""
+    from webapp.feeds import CACHE
+
+    app, _ = setup
+    client = app.test_client()
+    first = client.get("/agenda.ics")
+    builds = CACHE.builds
+    CACHE.entries.clear()  # what another gunicorn worker starts with
+    second = client.get("/agenda.ics")
+    assert CACHE.builds == builds and second.data == first.data
+    assert second.headers["ETag"] == first.headers["ETag"]
+
+
 def test_feed_is_built_once_per_data_change_and_answers_304(setup: tuple[Flask, Path]) -> None:
     from webapp.feeds import CACHE
 

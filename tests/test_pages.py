@@ -186,3 +186,22 @@ def test_french_by_default_english_on_request(client: FlaskClient) -> None:
     assert "lang=en" in english.headers["Set-Cookie"]
     again = client.get("/mois").get_data(as_text=True)  # the cookie remembers
     assert 'lang="en"' in again and "Mon" in again
+
+
+def test_english_catalog_is_compiled_and_complete() -> None:
+    """The .mo shipped is the .po compiled, and every French text has its English."""
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    folder = ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as po, (folder / "messages.mo").open("rb") as mo:
+        source, compiled = read_po(po), read_mo(mo)
+    def texts(catalog):  # type: ignore[no-untyped-def]
+        return {
+            (m.id if isinstance(m.id, str) else tuple(m.id)):
+            (m.string if isinstance(m.string, str) else tuple(m.string))
+            for m in catalog if m.id
+        }  # fmt: skip
+
+    assert [k for k, v in texts(source).items() if not v or not all(v)] == []
+    assert texts(source) == texts(compiled)

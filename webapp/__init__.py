@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         DATABASE_URL=settings.database_url,
         TIMEZONE=settings.timezone,
+        CACHE_DIR=str(settings.cache_dir),
         JSON_SORT_KEYS=False,
     )
     if test_config:

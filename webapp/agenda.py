@@ -8,6 +8,8 @@ import calendar as calendar_module
 import datetime as dt
 import itertools
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -16,6 +18,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
+from aggregator.store import version
 from aggregator.store.read import (
     EventQuery,
     EventRow,
@@ -50,6 +53,27 @@ def _by_day(rows: list[EventRow]) -> list[tuple[dt.date, list[EventRow]]]:
     ]
 
 
+_COUNTS: OrderedDict[tuple[object, ...], int] = OrderedDict()
+_COUNTS_LOCK = threading.Lock()
+
+
+def _count(engine: Any, query: EventQuery) -> int:
+    """Counting merged events scans every match; the answer only changes with the data."""
+    key = (
+        version.current(engine), query.start, query.end, tuple(query.territories),
+        tuple(query.tags), tuple(query.sources), query.q,
+    )  # fmt: skip
+    with _COUNTS_LOCK:
+        if key in _COUNTS:
+            return _COUNTS[key]
+    total = count_events(engine, query)
+    with _COUNTS_LOCK:
+        _COUNTS[key] = total
+        while len(_COUNTS) > 256:
+            _COUNTS.popitem(last=False)
+    return total
+
+
 def _listing(template: str, heading: str, forced: dict[str, Any] | None = None,
              **extra: Any) -> Any:  # fmt: skip
     """The agenda list; `forced` filters come from the path (/territoire/x, /association/y)."""
@@ -59,7 +83,7 @@ def _listing(template: str, heading: str, forced: dict[str, Any] | None = None,
         return render_template("error.html", message=exc.description), 400
     page = max(1, request.args.get("page", 1, type=int))
     engine = get_engine()
-    total = count_events(engine, query)
+    total = _count(engine, query)
     rows = query_events(engine, replace(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE))
     return render_template(
         template,

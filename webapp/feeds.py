@@ -8,14 +8,17 @@ calendar clients polling every hour mostly get 304.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import force_locale
 
 from aggregator.store import version
@@ -41,27 +44,56 @@ class Built:
 
 
 class FeedCache:
-    """(kind, data version, filters) -> built feed; least recently used entries go first."""
+    """(kind, data version, filters) -> built feed.
+
+    Two levels: this process's memory, and files shared by every web process, written under
+    a lock so that one process builds a feed while the others wait and then read it: the
+    merged feed is built once per data change, however many workers serve it.
+    """
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
         self.entries: OrderedDict[tuple[str, ...], Built] = OrderedDict()
         self.lock = threading.Lock()
-        self.builds = 0  # how many times a feed was actually built (tests, bench)
+        self.builds = 0  # how many times this process actually built a feed (tests, bench)
 
-    def get(self, key: tuple[str, ...], build: Callable[[], bytes]) -> Built:
+    def _remember(self, key: tuple[str, ...], built: Built) -> Built:
         with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                return self.entries[key]
-        body = build()  # outside the lock: other feeds stay servable meanwhile
-        built = Built(body, hashlib.sha256(body).hexdigest()[:32], dt.datetime.now(dt.UTC))
-        with self.lock:
-            self.builds += 1
             self.entries[key] = built
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
         return built
+
+    @staticmethod
+    def _loaded(path: Path) -> Built:
+        body = path.read_bytes()
+        stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+        return Built(body, hashlib.sha256(body).hexdigest()[:32], stamp)
+
+    def get(self, key: tuple[str, ...], build: Callable[[], bytes], folder: Path) -> Built:
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        kind, data_version, filters = key
+        digest = hashlib.sha256(filters.encode()).hexdigest()[:24]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{kind}-{digest}-{data_version}.feed"
+        if path.exists():
+            return self._remember(key, self._loaded(path))
+        with (folder / f"{kind}-{digest}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
+            if not path.exists():
+                body = build()
+                temporary = path.with_suffix(f".{os.getpid()}.tmp")
+                temporary.write_bytes(body)
+                os.replace(temporary, path)
+                with self.lock:
+                    self.builds += 1
+                for old in folder.glob(f"{kind}-{digest}-*.feed"):
+                    if old != path:
+                        old.unlink(missing_ok=True)
+            return self._remember(key, self._loaded(path))
 
 
 CACHE = FeedCache()
@@ -89,7 +121,7 @@ def _serve(kind: str, mimetype: str, build: Callable[[], bytes]) -> Response:
         with force_locale("fr"):  # cached per filters, whoever asks first
             return build()
 
-    built = CACHE.get(key, build_in_french)
+    built = CACHE.get(key, build_in_french, Path(current_app.config["CACHE_DIR"]))
     response = Response(built.body, mimetype=mimetype)
     response.set_etag(built.etag)
     response.last_modified = built.built_at

@@ -54,3 +54,11 @@ def open_engine(url: str, **kwargs: Any) -> sa.Engine:
     engine = make_engine(url, **kwargs)
     migrate(engine)
     return engine
+
+
+def analyze(engine: sa.Engine) -> None:
+    """Fresh planner statistics after a large change: without them PostgreSQL keeps
+    scanning the whole table for agenda pages until autovacuum gets round to it."""
+    with engine.begin() as connection:
+        connection.execute(sa.text("ANALYZE events" if engine.dialect.name == "postgresql"
+                                   else "ANALYZE"))  # fmt: skip

@@ -129,19 +129,54 @@ def _member_rows(
         return conn.execute(statement.order_by(events.c.start_at, events.c.id)).all()
 
 
+PAGE_BATCH = 500
+
+
+def _page_clusters(engine: sa.Engine, query: EventQuery, limit: int) -> list[str]:
+    """The clusters of one page, walking matching occurrences in start order (the start_at
+    index) until enough distinct clusters are seen: a page never groups the whole table."""
+    wanted = query.offset + limit
+    seen: dict[str, None] = {}
+    after: tuple[dt.datetime, int] | None = None
+    base = sa.select(events.c.cluster_id, events.c.start_at, events.c.id).where(*_conditions(query))
+    with engine.connect() as conn:
+        while len(seen) < wanted:
+            statement = base
+            if after is not None:
+                start, ident = after
+                statement = statement.where(
+                    sa.or_(
+                        events.c.start_at > start,
+                        sa.and_(events.c.start_at == start, events.c.id > ident),
+                    )
+                )
+            rows = conn.execute(
+                statement.order_by(events.c.start_at, events.c.id).limit(PAGE_BATCH)
+            ).all()
+            for row in rows:
+                seen.setdefault(row.cluster_id, None)
+            if len(rows) < PAGE_BATCH:
+                break
+            after = (rows[-1].start_at, rows[-1].id)
+    return list(seen)[query.offset : wanted]
+
+
 def query_events(engine: sa.Engine, query: EventQuery) -> list[EventRow]:
     """Merged events (one per dedup cluster) with at least one occurrence matching the
     filters, ordered by start; every publisher of a cluster is listed, whatever the filters."""
-    matching = (
-        sa.select(events.c.cluster_id, sa.func.min(events.c.start_at).label("first"))
-        .where(*_conditions(query))
-        .group_by(events.c.cluster_id)
-        .order_by(sa.func.min(events.c.start_at), events.c.cluster_id)
-        .offset(query.offset)
-    )
     if query.limit is not None:
-        matching = matching.limit(query.limit)
-    rows = _member_rows(engine, query, matching.subquery(), [])
+        page = _page_clusters(engine, query, query.limit)
+        if not page:
+            return []
+        rows = _member_rows(engine, query, None, [events.c.cluster_id.in_(page)])
+    else:
+        matching = (
+            sa.select(events.c.cluster_id)
+            .where(*_conditions(query))
+            .distinct()
+            .offset(query.offset)
+        )
+        rows = _member_rows(engine, query, matching.subquery(), [])
     groups: dict[str, list[EventRow]] = {}
     for row in rows:
         groups.setdefault(row._mapping["cluster_id"], []).append(_event(row))
@@ -149,7 +184,8 @@ def query_events(engine: sa.Engine, query: EventQuery) -> list[EventRow]:
     for cid, members in groups.items():
         active = [m for m in members if m.removed_at is None]
         merged.append(merge(cid, active or members))  # removed records no longer speak
-    return sorted(merged, key=lambda e: (e.start, e.title, e.id))
+    ordered = sorted(merged, key=lambda e: (e.start, e.title, e.id))
+    return ordered if query.limit is not None else ordered[query.offset :]
 
 
 def count_events(engine: sa.Engine, query: EventQuery) -> int:

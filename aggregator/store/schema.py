@@ -94,7 +94,7 @@ events = sa.Table(
         comment="the merged event this occurrence belongs to (dedup); stable, public",
     ),
     sa.UniqueConstraint("source_id", "uid", "recurrence_id", name="uq_events_identity"),
-    sa.Index("ix_events_start_at", "start_at"),
+    sa.Index("ix_events_start_id", "start_at", "id"),  # pages walk (start_at, id)
     sa.Index("ix_events_source_id", "source_id"),
     sa.Index("ix_events_cluster_id", "cluster_id"),
 )

@@ -20,6 +20,7 @@ def bump(conn: sa.Connection) -> None:
 
 
 def current(engine: sa.Engine) -> str:
+    """'<database instance>-<counter>': unique across databases sharing a cache folder."""
     with engine.connect() as conn:
-        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == KEY)).scalar()
-    return str(value or "0")
+        values = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
+    return f"{values.get('instance', 'db')}-{values.get(KEY, '0')}"

@@ -4,6 +4,8 @@ Revision ID: 0003
 Revises: 0002
 """
 
+import uuid
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,6 +24,9 @@ def upgrade() -> None:
         comment="data_version: bumped by every write that changes what readers see",
     )
     op.execute("INSERT INTO meta (key, value) VALUES ('data_version', '1')")
+    # Names this database in cache keys, so two databases never share a built feed.
+    instance = uuid.uuid4().hex[:12]
+    op.execute(f"INSERT INTO meta (key, value) VALUES ('instance', '{instance}')")
 
 
 def downgrade() -> None:
