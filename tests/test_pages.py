@@ -196,6 +196,7 @@ def test_english_catalog_is_compiled_and_complete() -> None:
     folder = ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES"
     with (folder / "messages.po").open("rb") as po, (folder / "messages.mo").open("rb") as mo:
         source, compiled = read_po(po), read_mo(mo)
+
     def texts(catalog):  # type: ignore[no-untyped-def]
         return {
             (m.id if isinstance(m.id, str) else tuple(m.id)):
