@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from aggregator.model import RefreshResult
 from aggregator.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from aggregator.scheduler import Scheduler
 from aggregator.sources import SourcesError, SourcesFile, load_sources_file
 
 EXIT_CONFIG = 2
@@ -91,16 +95,40 @@ def fetch(only: tuple[str, ...]) -> None:
         sys.exit(EXIT_ALL_FAILED)
 
 
+def _scheduler(settings: Settings) -> Scheduler:
+    from aggregator.pipeline import RefreshOptions
+    from aggregator.scheduler import Scheduler
+    from aggregator.store import open_engine
+
+    _sources_file(settings)  # refuse an invalid file before starting
+    engine = open_engine(settings.database_url)
+    return Scheduler(engine, settings.sources_path, RefreshOptions.from_settings(settings))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the agenda website."""
+@click.option(
+    "--scheduler/--no-scheduler", default=True, show_default=True,
+    help="Also refresh the sources on schedule, in this process (one-machine set-up).",
+)  # fmt: skip
+def serve(host: str, port: int, scheduler: bool) -> None:
+    """Serve the agenda website (and, by default, run the scheduler)."""
     from webapp import create_app
 
+    settings = _settings()
     app = create_app()
+    if scheduler:
+        _scheduler(settings).start()  # waits for the leader lock in the background
     click.echo(f"Agenda servi sur http://{host}:{port}/", err=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run only the scheduler (with web replicas: one of these, anywhere)."""
+    logging.getLogger("aggregator").setLevel(logging.INFO)
+    _scheduler(_settings()).run_forever()
 
 
 @main.command()

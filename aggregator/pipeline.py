@@ -154,7 +154,10 @@ def refresh(
     progress: Progress | None = None,
     session: requests.Session | None = None,
     now: dt.datetime | None = None,
+    dedup: bool = True,
 ) -> list[RefreshResult]:
+    """Refresh the chosen sources; `dedup=False` leaves clustering to the caller (the
+    scheduler runs it once for many sources)."""
     write.sync_sources(engine, configs)
     chosen = [c for c in configs if (c.id in only if only else c.enabled)]
     session = session or make_session()
@@ -179,7 +182,7 @@ def refresh(
             results.append(result)
             if progress:
                 progress(len(results), len(chosen), result)
-    if any(r.outcome == "ok" for r in results):
+    if dedup and any(r.outcome == "ok" for r in results):
         # Dedup looks across sources, so it runs once the whole batch is stored.
         moment = now or dt.datetime.now(dt.UTC)
         done = recluster(engine, options.window(moment).start, ZoneInfo(options.timezone))
