@@ -14,6 +14,7 @@ from aggregator.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from aggregator.scheduler import Scheduler
+    from aggregator.sources_edit import Change
 from aggregator.sources import SourcesError, SourcesFile, load_sources_file
 
 EXIT_CONFIG = 2
@@ -203,6 +204,91 @@ def dedup_split(first: str, second: str, who: str) -> None:
 @main.group()
 def sources() -> None:
     """Inspect sources.toml."""
+
+
+def _edit(settings: Settings, change: Change, done: str) -> None:
+    from aggregator.sources_edit import EditError, edit_sources
+
+    try:
+        edit_sources(settings.sources_path, change)
+    except (EditError, SourcesError) as exc:
+        click.echo(f"Refusé : {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(done)
+
+
+@sources.command("list")
+def sources_list() -> None:
+    """The sources, with their health."""
+    from aggregator.store import open_engine
+    from aggregator.store.read import source_health
+
+    settings = _settings()
+    configured = _sources_file(settings).sources
+    health = {h.id: h for h in source_health(open_engine(settings.database_url))}
+    for config in configured:
+        state = health.get(config.id)
+        status = "désactivée" if not config.enabled else (
+            state.last_outcome or "jamais récupérée") if state else "jamais récupérée"  # fmt: skip
+        events = state.events_count if state else 0
+        click.echo(f"{config.id:<28} {status:<14} {events:>5} événements  {config.url}")
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--id", "source_id", required=True, help="Slug: a-z, 0-9, -.")
+@click.option("--name", required=True)
+@click.option("--territory", default=None)
+@click.option("--tag", "tags", multiple=True)
+@click.option("--website", default=None)
+@click.option("--refresh", default="1h", show_default=True)
+def sources_add(
+    url: str, source_id: str, name: str, territory: str | None, tags: tuple[str, ...],
+    website: str | None, refresh: str,
+) -> None:  # fmt: skip
+    """Test-fetch URL, show what it gives, and add it to sources.toml."""
+    from aggregator.preview import preview_url
+    from aggregator.sources_edit import add_source
+
+    settings = _settings()
+    preview = preview_url(url, settings.allow_hosts, settings.timezone, territory)
+    if preview.error:
+        click.echo(f"Refusé : {preview.error}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"{preview.kind} : {preview.total} événements à venir, "
+               f"{len(preview.warnings)} avertissement(s)")  # fmt: skip
+    for event in preview.events[:5]:
+        click.echo(f"  {event.start:%Y-%m-%d %H:%M} UTC  {event.title}  [{event.territory}]")
+    values = {"id": source_id, "name": name, "url": preview.url, "kind": preview.kind,
+              "territory": territory, "tags": list(tags), "website": website,
+              "refresh": refresh}  # fmt: skip
+    _edit(settings, add_source(values), f"Source {source_id} ajoutée.")
+
+
+@sources.command("disable")
+@click.argument("source_id")
+def sources_disable(source_id: str) -> None:
+    """Stop fetching a source (its events stay until they pass)."""
+    from aggregator.sources_edit import update_source
+
+    _edit(_settings(), update_source(source_id, {"enabled": False}), f"{source_id} désactivée.")
+
+
+@sources.command("enable")
+@click.argument("source_id")
+def sources_enable(source_id: str) -> None:
+    from aggregator.sources_edit import update_source
+
+    _edit(_settings(), update_source(source_id, {"enabled": True}), f"{source_id} activée.")
+
+
+@sources.command("remove")
+@click.argument("source_id")
+def sources_remove(source_id: str) -> None:
+    """Remove a source from sources.toml (a backup is kept as sources.toml.bak)."""
+    from aggregator.sources_edit import remove_source
+
+    _edit(_settings(), remove_source(source_id), f"{source_id} retirée.")
 
 
 @sources.command("check")

@@ -151,7 +151,7 @@ def _fetch_http(
     deadline = time.monotonic() + limits.deadline
     try:
         response = _get_following_redirects(source.url, session, headers, limits, guard, deadline)
-    except _Refused as exc:
+    except (_Refused, ValueError) as exc:  # ValueError: the guard's UnsafeUrl
         return _failed(source, str(exc))
     except requests.exceptions.RequestException as exc:
         return _failed(source, describe_error(exc))

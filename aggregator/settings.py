@@ -38,6 +38,11 @@ SETTINGS = (
         "var/cache",
         "Built feeds, shared by the web processes (rebuilt once per data change).",
     ),
+    Setting(
+        "AGENDA_ALLOW_HOSTS",
+        "",
+        "Hosts admins may add although they resolve inside (comma list; development, tests).",
+    ),
     Setting("AGENDA_FETCH_WORKERS", "8", "How many sources are fetched at once."),
     Setting("AGENDA_MAX_BODY_BYTES", "20000000", "Largest feed body accepted (after gzip)."),
     Setting("AGENDA_FETCH_TIMEOUT", "20", "Connect/read timeout per request, seconds."),
@@ -58,6 +63,7 @@ class Settings:
     timezone: str
     secret_key: str
     cache_dir: Path
+    allow_hosts: tuple[str, ...]
     fetch_workers: int
     max_body_bytes: int
     fetch_timeout: float
@@ -109,6 +115,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         timezone=zone,
         secret_key=_secret_key(env["AGENDA_SECRET_KEY"], Path("var")),
         cache_dir=Path(env["AGENDA_CACHE_DIR"]),
+        allow_hosts=tuple(h.strip() for h in env["AGENDA_ALLOW_HOSTS"].split(",") if h.strip()),
         fetch_workers=_int(env, "AGENDA_FETCH_WORKERS"),
         max_body_bytes=_int(env, "AGENDA_MAX_BODY_BYTES"),
         fetch_timeout=float(_int(env, "AGENDA_FETCH_TIMEOUT")),

@@ -1,0 +1,75 @@
+"""Test-fetch of a URL an admin wants to add: what would the agenda get from it?
+
+A facade over fetch and parse for the admin UI and the CLI (the public web never fetches).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from dataclasses import dataclass, field
+
+from aggregator.fetch import FetchLimits, fetch, make_session
+from aggregator.guard import UnsafeUrl, check_url, make_guard
+from aggregator.model import EventIntent, FetchOutcome, Kind, ParseError, SourceConfig
+from aggregator.normalise import normalise
+from aggregator.parse import Window, parse_document, sniff
+from aggregator.territory import load_gazetteer, tag_events
+
+PREVIEW_EVENTS = 10
+PREVIEW_LIMITS = FetchLimits(timeout=10, deadline=20)  # an admin is waiting
+
+
+@dataclass(frozen=True)
+class Preview:
+    url: str
+    kind: str | None = None
+    events: list[EventIntent] = field(default_factory=list)  # the first upcoming ones
+    total: int = 0
+    skipped: int = 0
+    territories: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def normalise_url(url: str) -> str:
+    url = url.strip()
+    return "https://" + url[len("webcal://") :] if url.startswith("webcal://") else url
+
+
+def preview_url(
+    url: str,
+    allow_hosts: tuple[str, ...] = (),
+    timezone: str = "Europe/Paris",
+    territory: str | None = None,
+    limits: FetchLimits = PREVIEW_LIMITS,
+) -> Preview:
+    url = normalise_url(url)
+    try:
+        check_url(url, allow_hosts)
+    except UnsafeUrl as exc:
+        return Preview(url, error=str(exc))
+    probe = SourceConfig(id="preview", name="preview", url=url, territory=territory)
+    fetched = fetch(probe, None, make_session(), limits, make_guard(allow_hosts))
+    if fetched.outcome is FetchOutcome.FAILED or fetched.body is None:
+        return Preview(url, error=fetched.error or "Échec du téléchargement")
+    now = dt.datetime.now(dt.UTC)
+    window = Window(now - dt.timedelta(days=1), now + dt.timedelta(days=365), now.date())
+    try:
+        kind = sniff(fetched.body, fetched.content_type)
+        parsed = parse_document(fetched.body, kind, window, fetched.final_url,
+                                fetched.content_type)  # fmt: skip
+    except ParseError as exc:
+        return Preview(url, error=str(exc))
+    intents = tag_events(normalise(parsed, probe, timezone), load_gazetteer(), territory)
+    upcoming = sorted((i for i in intents if (i.end or i.start) >= now), key=lambda i: i.start)
+    counts = collections.Counter(i.territory or "—" for i in upcoming)
+    return Preview(
+        url=url,
+        kind=str(parsed.kind if parsed.kind is not Kind.AUTO else kind),
+        events=upcoming[:PREVIEW_EVENTS],
+        total=len(upcoming),
+        skipped=parsed.skipped,
+        territories=dict(counts.most_common()),
+        warnings=parsed.warnings,
+    )
