@@ -42,6 +42,7 @@ class SourceConfig:
     timezone: str | None = None  # zone for floating times; default AGENDA_TIMEZONE
     # The Events Calendar (WordPress) puts the event start in <pubDate>.
     pubdate_is_start: bool = False
+    review: bool = False  # new events wait for an admin's approval before showing
     line: int = 0  # line of the [[source]] header, for messages
 
     @property

@@ -143,7 +143,7 @@ def _validate(table: dict[str, Any], base_dir: Path, report: _Reporter) -> Sourc
         report("refresh", "must be a duration such as '30m', '1h', '2h30m' or '1d'")
     elif interval < MIN_REFRESH:
         report("refresh", "must be at least 5m (be polite to the source's server)")
-    for key in ("enabled", "pubdate_is_start"):
+    for key in ("enabled", "pubdate_is_start", "review"):
         if key in table and not isinstance(table[key], bool):
             report(key, "must be true or false")
     zone = table.get("timezone")
@@ -166,6 +166,7 @@ def _validate(table: dict[str, Any], base_dir: Path, report: _Reporter) -> Sourc
         enabled=table.get("enabled", True),
         timezone=zone,
         pubdate_is_start=table.get("pubdate_is_start", False),
+        review=table.get("review", False),
     )
 
 

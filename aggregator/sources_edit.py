@@ -22,7 +22,7 @@ from aggregator.sources import Problem, SourcesError, SourcesFile, parse_sources
 
 Change = Callable[[tomlkit.TOMLDocument], None]
 ORDER = ("id", "name", "url", "kind", "territory", "tags", "website", "refresh", "enabled",
-         "timezone", "pubdate_is_start")  # fmt: skip
+         "timezone", "pubdate_is_start", "review")  # fmt: skip
 
 
 class EditError(ValueError):

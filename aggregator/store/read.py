@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from aggregator.search import fold
-from aggregator.store.schema import events, sources
+from aggregator.store.schema import events, moderation, sources
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class EventQuery:
     include_removed: bool = False
     limit: int | None = None
     offset: int = 0
+    public: bool = True  # hide what admins hid and what waits in the review queue
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,20 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _moderated(query: EventQuery) -> list[sa.ColumnElement[bool]]:
+    if not query.public:
+        return []
+    hidden = sa.select(moderation.c.cluster_id).where(moderation.c.hidden)
+    approved = sa.select(moderation.c.cluster_id).where(moderation.c.approved)
+    reviewed = sa.select(sources.c.id).where(sources.c.review)
+    return [
+        events.c.cluster_id.not_in(hidden),
+        sa.or_(events.c.source_id.not_in(reviewed), events.c.cluster_id.in_(approved)),
+    ]
+
+
 def _conditions(query: EventQuery) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = []
+    where: list[sa.ColumnElement[bool]] = _moderated(query)
     if not query.include_removed:
         where.append(events.c.removed_at.is_(None))
     if query.start is not None:

@@ -52,6 +52,9 @@ sources = sa.Table(
     sa.Column("events_count", sa.Integer, nullable=False, default=0, comment="active events"),
     sa.Column("skipped_count", sa.Integer, nullable=False, default=0, comment="items not events"),
     sa.Column("warnings", sa.JSON, nullable=False, default=list, comment="of the last parse"),
+    sa.Column(
+        "review", sa.Boolean, nullable=False, default=False, comment="new events wait approval"
+    ),
 )
 
 events = sa.Table(
@@ -139,4 +142,45 @@ meta = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     comment="data_version: bumped by every write that changes what readers see",
+)
+
+admins = sa.Table(
+    "admins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False, comment="werkzeug scrypt hash"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(128), nullable=False, comment="'ip:…' or 'user:…'"),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_login_attempts_key_at", "key", "at"),
+    comment="failed logins, for rate limiting across web processes",
+)
+
+moderation = sa.Table(
+    "moderation",
+    metadata,
+    sa.Column("cluster_id", sa.String(32), primary_key=True, comment="a merged event's id"),
+    sa.Column("hidden", sa.Boolean, nullable=False, default=False),
+    sa.Column("approved", sa.Boolean, nullable=False, default=False, comment="review queue"),
+    sa.Column("territory", sa.String(64), comment="admin's territory, beats the tagger"),
+    sa.Column("updated_by", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+admin_log = sa.Table(
+    "admin_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("who", sa.Text, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
 )

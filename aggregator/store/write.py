@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from aggregator.model import EventIntent, FeedFetched, FetchOutcome, RefreshResult, SourceConfig
 from aggregator.search import fold
 from aggregator.store import version
+from aggregator.store.admin import apply_territory_overrides
 from aggregator.store.schema import events, fetch_log, sources
 
 
@@ -77,6 +78,7 @@ def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig]) -> None:
                 "website": config.website,
                 "territory": config.territory,
                 "enabled": config.enabled,
+                "review": config.review,
             }
             if config.id in known:
                 conn.execute(sources.update().where(sources.c.id == config.id).values(values))
@@ -256,6 +258,8 @@ def apply_refresh(
                     for r in vanished
                 ],
             )
+        if inserts or updates:
+            apply_territory_overrides(conn)  # admins' territories beat the tagger's
         if inserts or updates or vanished:
             version.bump(conn)
         count = _active_count(conn, source_id)
