@@ -158,6 +158,30 @@ def migrate() -> None:
 
 
 @main.group()
+def admin() -> None:
+    """Admin accounts."""
+
+
+@admin.command("create-user")
+@click.argument("username")
+@click.password_option("--password", help="Asked twice when not given (use the prompt).")
+def admin_create_user(username: str, password: str) -> None:
+    """Create an admin account (password hashed; 10 characters at least)."""
+    import datetime as dt
+
+    from aggregator.store import open_engine
+    from aggregator.store.admin import AccountError, create_admin
+
+    try:
+        create_admin(open_engine(_settings().database_url), username, password,
+                     dt.datetime.now(dt.UTC))  # fmt: skip
+    except AccountError as exc:
+        click.echo(f"Refusé : {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"Compte {username} créé.")
+
+
+@main.group()
 def dedup() -> None:
     """Correct the deduplication: merge a missed duplicate, split a wrong merge."""
 

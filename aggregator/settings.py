@@ -43,6 +43,11 @@ SETTINGS = (
         "",
         "Hosts admins may add although they resolve inside (comma list; development, tests).",
     ),
+    Setting(
+        "AGENDA_SECURE_COOKIES",
+        "0",
+        "1 behind HTTPS: the admin session cookie is then sent over HTTPS only.",
+    ),
     Setting("AGENDA_FETCH_WORKERS", "8", "How many sources are fetched at once."),
     Setting("AGENDA_MAX_BODY_BYTES", "20000000", "Largest feed body accepted (after gzip)."),
     Setting("AGENDA_FETCH_TIMEOUT", "20", "Connect/read timeout per request, seconds."),
@@ -64,6 +69,7 @@ class Settings:
     secret_key: str
     cache_dir: Path
     allow_hosts: tuple[str, ...]
+    secure_cookies: bool
     fetch_workers: int
     max_body_bytes: int
     fetch_timeout: float
@@ -116,6 +122,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret_key=_secret_key(env["AGENDA_SECRET_KEY"], Path("var")),
         cache_dir=Path(env["AGENDA_CACHE_DIR"]),
         allow_hosts=tuple(h.strip() for h in env["AGENDA_ALLOW_HOSTS"].split(",") if h.strip()),
+        secure_cookies=env["AGENDA_SECURE_COOKIES"] in ("1", "true", "yes"),
         fetch_workers=_int(env, "AGENDA_FETCH_WORKERS"),
         max_body_bytes=_int(env, "AGENDA_MAX_BODY_BYTES"),
         fetch_timeout=float(_int(env, "AGENDA_FETCH_TIMEOUT")),

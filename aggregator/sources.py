@@ -29,6 +29,7 @@ KEYS = {
     "enabled",
     "timezone",
     "pubdate_is_start",
+    "review",
 }
 
 

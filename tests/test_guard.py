@@ -58,3 +58,9 @@ def test_redirect_to_an_internal_address_is_refused_before_connecting(
     assert "169.254.169.254" in (result.error or "") and "refusée" in (result.error or "")
     # The guard refused the second hop before any connection: only the first was served.
     assert [r.path for r, _ in httpserver.log].count("/feed.ics") == 1
+
+
+def test_webcal_means_https() -> None:
+    from aggregator.preview import normalise_url
+
+    assert normalise_url(" webcal://agenda.example/a.ics ") == "https://agenda.example/a.ics"

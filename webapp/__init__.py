@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app
+from flask_wtf import CSRFProtect
 
 from aggregator.settings import load_settings
 from aggregator.store import open_engine
@@ -19,6 +21,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         DATABASE_URL=settings.database_url,
         TIMEZONE=settings.timezone,
         CACHE_DIR=str(settings.cache_dir),
+        SOURCES_PATH=settings.sources_path,
+        ALLOW_HOSTS=settings.allow_hosts,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -28,8 +37,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Migrations on start: a fresh database (or a new release) is ready before any request.
     app.extensions["engine"] = open_engine(app.config["DATABASE_URL"])
 
-    from webapp import agenda, api, feeds, formatting, health, i18n
+    from webapp import admin, agenda, api, feeds, formatting, health, i18n
 
+    CSRFProtect(app)
     i18n.init(app)
     formatting.register(app)
     app.after_request(_security_headers)
@@ -37,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin.bp)
     return app
 
 
