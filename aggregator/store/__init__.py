@@ -6,6 +6,7 @@ write.py (one transaction per source refresh), reads in read.py (what the web ap
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,23 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 
 def migrate(engine: sa.Engine) -> None:
     """Bring the schema to the newest version (idempotent; run on every start)."""
+    database = make_url(str(engine.url)).database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        # Processes starting together would all see "no schema" and create it twice.
+        with open(f"{database}.migrate.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _upgrade(engine)
+    else:
+        _upgrade(engine)
+
+
+def _upgrade(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Web workers and replicas start together: one migrates, the others wait.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(20260524)"))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
