@@ -19,6 +19,7 @@ import requests
 import sqlalchemy as sa
 
 from aggregator.fetch import FetchLimits, UrlGuard, fetch, make_session
+from aggregator.guard import make_guard
 from aggregator.model import (
     EventIntent,
     FeedFetched,
@@ -57,6 +58,9 @@ class RefreshOptions:
     ) -> RefreshOptions:
         return cls(
             aliases=tuple(sorted((aliases or {}).items())),
+            # Every http(s) fetch is guarded: a name that starts resolving inside after an
+            # admin added it is refused too. File paths (hand-written) are not URLs.
+            guard=make_guard(settings.allow_hosts),
             timezone=settings.timezone,
             past_days=settings.window_past_days,
             future_days=settings.window_future_days,

@@ -22,6 +22,7 @@ def run(args: list[str], tmp_path: Path, sources: str) -> tuple[int, str]:
         "AGENDA_SOURCES": str(tmp_path / "sources.toml"),
         "AGENDA_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "AGENDA_SECRET_KEY": "x",
+        "AGENDA_ALLOW_HOSTS": "localhost",  # the test's feeds are on loopback
     }
     result = CliRunner().invoke(main, args, env=env)
     return result.exit_code, result.output
@@ -51,6 +52,12 @@ url = "{httpserver.url_for("/ko.ics")}"
     assert "Le serveur a répondu 404" in lines[1]
     code, output = run(["fetch", "--source", "ok"], tmp_path, sources)
     assert code == 0 and output.split()[:2] == ["ok", "unchanged"]
+
+
+def test_scheduled_and_cli_fetches_refuse_internal_addresses(tmp_path: Path) -> None:
+    sources = '[[source]]\nid = "meta"\nname = "M"\nurl = "http://169.254.169.254/latest"\n'
+    code, output = run(["fetch"], tmp_path, sources)
+    assert code == 1 and "adresse interne" in output
 
 
 def test_fetch_exits_1_when_every_source_failed(tmp_path: Path) -> None:

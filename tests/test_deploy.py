@@ -36,14 +36,17 @@ def test_gunicorn_serves_the_app_with_the_shipped_config(db_url: str, tmp_path: 
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        # gunicorn binds at once; requests wait in the backlog while workers start (and
+        # migrate a fresh database), so allow for a slow start.
+        deadline = time.monotonic() + 60
+        while True:
             try:
-                health = requests.get(base + "/healthz", timeout=2)
+                health = requests.get(base + "/healthz", timeout=30)
                 break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("gunicorn did not answer")
+            except (requests.ConnectionError, requests.Timeout):
+                if time.monotonic() > deadline:
+                    raise AssertionError("gunicorn did not answer within 60 s") from None
+                time.sleep(0.2)
         assert health.status_code == 200 and health.json()["database"] is True
         assert requests.get(base + "/", timeout=10).status_code == 200
         ics = requests.get(base + "/agenda.ics", timeout=30)
