@@ -7,6 +7,7 @@ so nothing a source writes can add a line or a property to our feed.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -162,7 +163,10 @@ def syndication(
         entry.title(f"{prefix}{when(event, tz)} — {event.title}")
         entry.link(href=url)
         summary = " · ".join(p for p in (event.location, event.description[:500]) if p)
-        entry.description(summary or event.title)
+        text = summary or event.title
+        # RSS readers render <description> as HTML: plain text goes in escaped, so
+        # "Entrée <libre>" shows as written. Atom's summary is declared as text.
+        entry.description(html.escape(text) if kind == "rss" else text)
         published = event.first_seen or event.start
         entry.published(published)
         entry.updated(event.updated_at or published)

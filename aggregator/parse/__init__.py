@@ -17,7 +17,12 @@ class Window(NamedTuple):
     today: dt.date
 
 
-_XML = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.S | re.I)
+_XML = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*"
+    rb"(<!DOCTYPE[^\[>]*(\[.*?\])?\s*>\s*)?(<!--.*?-->\s*)*"  # a DOCTYPE, entities and all
+    rb"<(rss|feed|rdf:RDF)\b",
+    re.S | re.I,
+)
 _HTML = re.compile(rb"^\s*(<!doctype html|<html|<head|<body|<meta|<script|<div|<!--)", re.I)
 
 
@@ -28,7 +33,7 @@ def sniff(body: bytes, content_type: str | None = None) -> Kind:
         return Kind.ICS
     match = _XML.match(head)
     if match:
-        return Kind.ATOM if match.group(3).lower() == b"feed" else Kind.RSS
+        return Kind.ATOM if match.group(6).lower() == b"feed" else Kind.RSS
     if _HTML.match(head):
         return Kind.JSONLD
     ctype = (content_type or "").lower()

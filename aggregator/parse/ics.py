@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import re
 from collections import defaultdict
 from typing import Any
@@ -21,6 +20,7 @@ import x_wr_timezone
 
 from aggregator.model import EventParsed, FeedParsed, Kind, ParseError, Status
 from aggregator.parse import Window
+from aggregator.parse.rrule import bound_recurrence
 from aggregator.parse.text import description_parts, one_line, parse_geo, safe_url
 from aggregator.parse.tzid import known_to_icalendar, resolve_tzid
 
@@ -160,22 +160,52 @@ def _expand(
             single.add_component(part)
         title = one_line(str(components[0].get("SUMMARY", ""))) or uid
         try:
-            occurrences = recurring_ical_events.of(single).after(window.start)
-            kept = []
-            for occurrence in itertools.islice(occurrences, MAX_OCCURRENCES_PER_SERIES + 1):
-                if _as_datetime(occurrence["DTSTART"].dt, window.start.tzinfo) >= window.end:
-                    break
-                kept.append(occurrence)
-            if len(kept) > MAX_OCCURRENCES_PER_SERIES:
-                warnings.append(
-                    f"« {title} » : plus de {MAX_OCCURRENCES_PER_SERIES} occurrences, "
-                    "série tronquée"
-                )
-                kept = kept[:MAX_OCCURRENCES_PER_SERIES]
+            kept = _occurrences(single, components, window, title, warnings)
             events.extend(_occurrence(o, uid, base_url) for o in kept)
         except Exception as exc:  # one broken event must never cost the feed
             warnings.append(f"Événement « {title} » ignoré : {_reason(exc)}")
     return events
+
+
+def _occurrences(
+    single: icalendar.Calendar,
+    components: list[Any],
+    window: Window,
+    title: str,
+    warnings: list[str],
+) -> list[Any]:
+    """The series' occurrences in the window, at most MAX_OCCURRENCES_PER_SERIES.
+
+    One `between` over the window is the fast path (`after` re-walks the rule for every step
+    it takes). A rule repeating within a day is asked for a short horizon first, doubled
+    until it holds enough occurrences, so an hourly rule never materialises a whole year.
+    """
+    steps = []
+    for component in components:
+        if component.get("RECURRENCE-ID") is None:
+            bounded = bound_recurrence(component, window, title)
+            if bounded.warning:
+                warnings.append(bounded.warning)
+            if bounded.step is not None:
+                steps.append(bounded.step)
+    query = recurring_ical_events.of(single)
+    if steps and min(steps) < dt.timedelta(days=1):
+        span = min(steps) * (MAX_OCCURRENCES_PER_SERIES + 1)
+    else:
+        span = window.end - window.start
+    while True:
+        horizon = min(window.end, window.start + span)
+        found = query.between(window.start, horizon)
+        if len(found) > MAX_OCCURRENCES_PER_SERIES or horizon >= window.end:
+            break
+        span *= 2
+    found.sort(key=lambda o: _as_datetime(o["DTSTART"].dt, window.start.tzinfo))
+    if len(found) > MAX_OCCURRENCES_PER_SERIES:
+        warnings.append(
+            f"« {title} » : plus de {MAX_OCCURRENCES_PER_SERIES} occurrences, série tronquée"
+        )
+        del found[MAX_OCCURRENCES_PER_SERIES:]
+    return found
 
 
 def _reason(exc: Exception) -> str:

@@ -31,7 +31,16 @@ ALLOWED_TAGS = {
     "u",
     "ul",
 }
-_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
+# Real element names only: "Entrée <libre>" or "<3" is text, and stays as written.
+_HTML_NAMES = (
+    "a|abbr|address|article|aside|audio|b|base|big|blockquote|body|br|button|caption|center|"
+    "cite|code|col|colgroup|dd|del|details|div|dl|dt|em|embed|figcaption|figure|font|footer|"
+    "form|frame|frameset|h[1-6]|head|header|hr|html|i|iframe|img|input|ins|label|li|link|main|"
+    "mark|math|meta|nav|noscript|object|ol|option|p|picture|pre|q|s|script|section|select|"
+    "small|source|span|strike|strong|style|sub|summary|sup|svg|table|tbody|td|template|"
+    "textarea|tfoot|th|thead|time|title|tr|tt|u|ul|video"
+)
+_TAG = re.compile(rf"(?i)<(?:/?(?:{_HTML_NAMES})(?=[\s/>])[^>]*>|!--)")
 _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(p|div|li|h[1-6]|tr|blockquote)>|<(p|div|li)\b[^>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
