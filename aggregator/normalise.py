@@ -10,6 +10,7 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.model import EventIntent, EventParsed, FeedParsed, SourceConfig, Status
+from aggregator.parse.text import scrub
 
 _CANCELLED_TITLE = re.compile(
     r"^\s*[\[(]?\s*(annul[ée]e?s?|cancel+ed|report[ée]e?s?)\s*[\])]?\s*[:!–—-]?\s*", re.I
@@ -73,7 +74,7 @@ def normalise_event(
         timezone = _zone_name(aware.tzinfo) or str(zone.key)
     return EventIntent(
         source_id=source.id,
-        uid=event.uid,
+        uid=scrub(event.uid),
         recurrence_id=event.recurrence_id,
         title=title or "(sans titre)",
         start=start,
@@ -84,7 +85,7 @@ def normalise_event(
         description_html=event.description_html,
         location=event.location,
         geo=event.geo,
-        url=event.url,
+        url=scrub(event.url) if event.url else None,
         tags=_tags(source, event.categories),
         status=status,
         territory=source.territory,

@@ -119,13 +119,59 @@ def test_add_a_source_with_preview(admin: FlaskClient, app: Flask, httpserver: H
 @pytest.mark.parametrize(
     ("url", "message"),
     [("http://169.254.169.254/latest/", "adresse interne"), ("ftp://x.example/a", "http://"),
-     ("http://10.1.2.3/agenda.ics", "adresse interne")],
+     ("http://10.1.2.3/agenda.ics", "adresse interne"), ("http://127.0.0.2/", "adresse interne"),
+     ("http://[::1]/agenda.ics", "adresse interne"), ("http://0.0.0.0:5432/", "adresse interne"),
+     ("http://[::ffff:169.254.169.254]/", "adresse interne"),
+     ("http://2852039166/latest/", "adresse interne"),  # 169.254.169.254 as one number
+     ("http://192.168.1.1/", "adresse interne"), ("http://[fd00::1]/", "adresse interne"),
+     ("file:///etc/passwd", "http://")],
 )  # fmt: skip
 def test_bad_addresses_are_explained_not_500(admin: FlaskClient, url: str, message: str) -> None:
     csrf = token(admin, "/admin/sources/new")
     response = admin.post("/admin/sources/new", data={"csrf_token": csrf, "url": url})
     assert response.status_code in (200, 422)
     assert message in response.get_data(as_text=True)
+
+
+def test_redirect_to_an_internal_address_is_refused(
+    admin: FlaskClient, httpserver: HTTPServer
+) -> None:
+    # localhost is allowed in this test (the loopback feed server); the hop it redirects to
+    # is checked on its own.
+    httpserver.expect_request("/agenda.ics").respond_with_data(
+        "", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}
+    )
+    url = httpserver.url_for("/agenda.ics").replace("127.0.0.1", "localhost")
+    csrf = token(admin, "/admin/sources/new")
+    response = admin.post("/admin/sources/new", data={"csrf_token": csrf, "url": url})
+    assert response.status_code in (200, 422)
+    assert "adresse interne" in response.get_data(as_text=True)
+    assert len(httpserver.log) == 1  # the first hop was fetched, the internal one never
+
+
+def test_a_name_resolving_to_an_internal_address_is_refused(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an allow list, "localhost" (resolved by the system, /etc/hosts) is refused
+    like 127.0.0.1."""
+    monkeypatch.setenv("AGENDA_SOURCES", str(tmp_path / "sources.toml"))
+    monkeypatch.setenv("AGENDA_DATABASE_URL", db_url)
+    monkeypatch.setenv("AGENDA_SECRET_KEY", "test")
+    monkeypatch.delenv("AGENDA_ALLOW_HOSTS", raising=False)
+    (tmp_path / "sources.toml").write_text("")
+    from webapp import create_app
+
+    app = create_app()
+    create_admin(app.extensions["engine"], "camille", PASSWORD, dt.datetime.now(dt.UTC))
+    client = app.test_client()
+    assert login(client) == 302
+    csrf = token(client, "/admin/sources/new")
+    form = {"csrf_token": csrf, "url": "http://localhost:1/agenda.ics"}
+    response = client.post("/admin/sources/new", data=form)
+    assert response.status_code in (200, 422)
+    page = response.get_data(as_text=True)
+    assert "adresse interne" in page and "localhost" in page
+    app.extensions["engine"].dispose()
 
 
 def test_invalid_fields_are_shown(admin: FlaskClient, app: Flask) -> None:

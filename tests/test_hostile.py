@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import itertools
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,7 +32,7 @@ from aggregator.parse.ics import MAX_OCCURRENCES_PER_SERIES
 from aggregator.parse.rrule import MAX_PERIODS_BEFORE_WINDOW, PERIOD
 from aggregator.pipeline import RefreshOptions, refresh
 from aggregator.store import open_engine
-from tests.conftest import NOW, source
+from tests.conftest import DATA, NOW, source
 
 UTC = dt.UTC
 WINDOW = Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=365), NOW.date())
@@ -362,3 +363,64 @@ def test_injection_is_harmless_in_pages_widget_feeds_and_api(
             line.startswith((b"X-INJECTED", "SUMMARY:injecté".encode())) for line in unfolded
         )
     app.extensions["engine"].dispose()
+
+
+# --- Fuzzing the parsers ----------------------------------------------------------------
+
+SEEDS = [p.read_bytes() for folder in ("ics", "feeds", "html")
+         for p in sorted((DATA / folder).iterdir()) if p.name != "billion-laughs.xml"]  # fmt: skip
+TOKENS = [b"\r\n", b"\n ", b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n", b"END:VCALENDAR", b"RRULE:",
+          b"FREQ=SECONDLY;", b";TZID=", b"VALUE=DATE:", b"00010101", b"99991231T235959Z", b":",
+          b";", b",", b"\\", b"\x00", b"\xff\xfe", b"\xc3", b"<", b">", b"&", b"&#0;", b"&#55296;",
+          b"<![CDATA[", b"]]>", b"<!ENTITY x 'y'>", b"</item>", b"<item>", b"{", b"}", b'"@type"',
+          b"startDate", b"2026-13-45T25:61", b"\t", b"\xef\xbb\xbf"]  # fmt: skip
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """A real document (every fixture) with a few byte-level edits."""
+    body = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 5))):
+        at = draw(st.integers(0, len(body)))
+        edit = draw(st.sampled_from(["token", "bytes", "delete", "repeat", "truncate"]))
+        if edit == "token":
+            body[at:at] = draw(st.sampled_from(TOKENS))
+        elif edit == "bytes":
+            body[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif edit == "delete":
+            del body[at : at + draw(st.integers(1, 64))]
+        elif edit == "repeat":
+            body[at:at] = body[at : at + draw(st.integers(1, 200))] * draw(st.integers(2, 5))
+        else:
+            del body[at:]
+    return bytes(body)
+
+
+def parses_or_refuses(body: bytes) -> None:
+    try:
+        parsed = parse_document(body, Kind.AUTO, WINDOW)
+    except ParseError as exc:
+        assert str(exc)  # refused, in words
+        return
+    for event in parsed.events:
+        for text in (event.title, event.description, event.location, event.uid):
+            assert "\x00" not in text and not any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+        assert event.url is None or event.url.startswith(("http://", "https://"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(mutated())
+def test_fuzzed_documents_parse_or_are_refused(body: bytes) -> None:
+    """A short run in every suite: any exception but ParseError is a bug."""
+    parses_or_refuses(body)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=int(os.environ.get("AGENDA_FUZZ_EXAMPLES", "3000")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(mutated())
+def test_fuzzed_documents_long_run(body: bytes) -> None:
+    parses_or_refuses(body)

@@ -22,7 +22,7 @@ import feedparser
 
 from aggregator.model import EventParsed, FeedParsed, Kind, ParseError
 from aggregator.parse import Window, frenchdates
-from aggregator.parse.text import description_parts, one_line, safe_url
+from aggregator.parse.text import description_parts, one_line, safe_url, scrub
 
 # feedparser expands internal entities; an XML bomb or external entity is refused upfront.
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.S | re.I)
@@ -123,6 +123,19 @@ def _entry_dates(
     return None
 
 
+_CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});")
+
+
+def _valid_charref(match: re.Match[bytes]) -> bytes:
+    """Drop references to characters XML forbids (NUL, surrogates, beyond U+10FFFF), which
+    crash feedparser's loose parser."""
+    raw = match.group(1)
+    code = int(raw[1:], 16) if raw[:1] in b"xX" else int(raw)
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code < 0xD800 or 0xE000 <= code <= 0x10FFFF:
+        return match.group(0)
+    return b""
+
+
 def parse_feed(
     body: bytes, window: Window, base_url: str | None = None, pubdate_is_start: bool = False
 ) -> FeedParsed:
@@ -130,7 +143,11 @@ def parse_feed(
         body = _DOCTYPE.sub(b"", body, count=1)
     headers = {"content-location": base_url} if base_url and base_url.startswith("http") else {}
     headers["content-type"] = "application/xml"
-    document = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    body = _CHARREF.sub(_valid_charref, body)
+    try:
+        document = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    except Exception as exc:  # feedparser's loose parser has its own bugs on odd input
+        raise ParseError(f"Flux RSS/Atom illisible : {exc!r}") from None
     if not document.entries and (document.bozo or not document.feed):
         reason = document.get("bozo_exception") or "aucun élément"
         raise ParseError(f"Flux RSS/Atom illisible : {reason}")
@@ -170,7 +187,7 @@ def _event(
     uid = entry.get("id") or link or hashlib.sha256(f"{title}|{start}".encode()).hexdigest()
     tags = tuple(one_line(t.get("term", "")) for t in entry.get("tags", []) if t.get("term"))
     return EventParsed(
-        uid=str(uid),
+        uid=scrub(str(uid)),
         title=title,
         start=start,
         end=end,

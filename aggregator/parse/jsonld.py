@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 from aggregator.model import EventParsed, FeedParsed, Kind, Status
 from aggregator.parse import Window
 from aggregator.parse.feed import parse_when
-from aggregator.parse.text import description_parts, one_line, parse_geo, safe_url
+from aggregator.parse.text import description_parts, one_line, parse_geo, safe_url, scrub
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -85,7 +85,7 @@ def _from_jsonld(node: dict[str, Any], base_url: str | None) -> EventParsed | No
     description, description_html = description_parts(_text(node.get("description")))
     url = safe_url(_text(node.get("url")), base_url)
     title = one_line(_text(node.get("name")))
-    uid = _text(node.get("@id")) or url or _hash(title, start)
+    uid = scrub(_text(node.get("@id"))).strip() or url or _hash(title, start)
     cancelled = "cancel" in _text(node.get("eventStatus")).lower()
     return EventParsed(
         uid=uid,

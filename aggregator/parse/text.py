@@ -42,7 +42,14 @@ _HTML_NAMES = (
 )
 _TAG = re.compile(rf"(?i)<(?:/?(?:{_HTML_NAMES})(?=[\s/>])[^>]*>|!--)")
 _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(p|div|li|h[1-6]|tr|blockquote)>|<(p|div|li)\b[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and lone surrogates (from "\\ud800" in JSON or "&#55296;" in XML):
+# PostgreSQL refuses NUL, nothing can encode a surrogate to UTF-8.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """Text with the characters no store or encoder accepts removed."""
+    return _CONTROL.sub("", text)
 
 
 def looks_like_html(text: str) -> bool:
@@ -52,7 +59,7 @@ def looks_like_html(text: str) -> bool:
 def sanitize_html(fragment: str) -> str:
     """Keep a small set of formatting tags; links get rel=noopener and only safe schemes."""
     return nh3.clean(
-        fragment,
+        scrub(fragment),
         tags=ALLOWED_TAGS,
         attributes={"a": {"href", "title"}},
         url_schemes={"http", "https", "mailto", "tel"},
@@ -62,7 +69,7 @@ def sanitize_html(fragment: str) -> str:
 
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment: block ends become newlines, entities decoded."""
-    marked = _BLOCK_END.sub("\n", fragment)
+    marked = _BLOCK_END.sub("\n", scrub(fragment))
     stripped = nh3.clean(marked, tags=set(), clean_content_tags={"script", "style"})
     return clean_text(html.unescape(stripped))
 
@@ -76,6 +83,7 @@ def clean_text(text: str) -> str:
 
 def one_line(text: str) -> str:
     """For titles and places: HTML entities and tags removed, on one line."""
+    text = scrub(text)
     if "<" in text or "&" in text:
         text = html_to_text(text)
     return re.sub(r"\s+", " ", _CONTROL.sub("", text)).strip()
@@ -96,11 +104,17 @@ def safe_url(raw: str | None, base: str | None = None) -> str | None:
     """An absolute http(s) URL, or None (javascript:, data:, garbage)."""
     if not raw:
         return None
-    raw = raw.strip()
-    if base and base.startswith(("http://", "https://")):
-        raw = urljoin(base, raw)
-    parts = urlsplit(raw)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    # Browsers drop tabs and newlines inside URLs (and so does urlsplit): so do we, before
+    # judging the scheme; inner spaces are encoded.
+    raw = re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", "", raw).strip().replace(" ", "%20")
+    try:
+        if base and base.startswith(("http://", "https://")):
+            raw = urljoin(base, raw)
+        parts = urlsplit(raw)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+        parts.port  # raises on a port that is not a number  # noqa: B018
+    except ValueError:  # "https://[velo.example/", a port that is not a number...
         return None
     return raw
 

@@ -40,7 +40,10 @@ def known_to_icalendar(name: str) -> bool:
     with warnings.catch_warnings():
         # It guesses vendor-prefixed names with a warning; resolve_tzid does the same, quietly.
         warnings.simplefilter("ignore")
-        return tzp.timezone(name) is not None
+        try:
+            return tzp.timezone(name) is not None
+        except (OSError, ValueError):  # "Europe" is a folder of tzdata, "../x" no name at all
+            return False
 
 
 @functools.cache
