@@ -23,9 +23,14 @@ run: demo
 	$(BIN)/aggregator fetch
 	$(BIN)/aggregator serve
 
+## Benchmarks: figures and ratios printed side by side (about 15 minutes).
 bench: $(STAMP)
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.fetch
+	$(BIN)/python -m bench.merge
 	$(BIN)/python -m bench.dedup
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.load
 
 JS_STAMP := tests/js/node_modules/.installed
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -149,6 +149,9 @@ def _prepare(record: DedupRecord, tz: ZoneInfo) -> _Prepared:
     )
 
 
+_NOT_A_PLACE = frozenset({None, "en-ligne", "hors-territoire"})
+
+
 def _time_score(a: _Prepared, b: _Prepared) -> float | None:
     ra, rb = a.record, b.record
     if ra.all_day and rb.all_day:
@@ -163,10 +166,9 @@ def _time_score(a: _Prepared, b: _Prepared) -> float | None:
 
 
 def _same_url(a: DedupRecord, b: DedupRecord) -> bool:
-    if not a.url or not b.url:
-        return False
-    path = re.sub(r"^https?://[^/]+", "", a.url).strip("/")
-    return bool(path) and a.url.rstrip("/") == b.url.rstrip("/")
+    if not a.url or not b.url or a.url.rstrip("/") != b.url.rstrip("/"):
+        return False  # the cheap test first: this runs for every candidate pair
+    return bool(re.sub(r"^https?://[^/]+", "", a.url).strip("/"))
 
 
 def _score(a: _Prepared, b: _Prepared) -> float | None:
@@ -179,7 +181,7 @@ def _score(a: _Prepared, b: _Prepared) -> float | None:
         return 1.0
     if _same_url(ra, rb):
         return 0.99
-    places_known = {ra.territory, rb.territory} - {None, "en-ligne", "hors-territoire"}
+    places_known = {ra.territory, rb.territory} - _NOT_A_PLACE
     if ra.territory and rb.territory and ra.territory != rb.territory and len(places_known) == 2:
         return None
     if not a.title or not b.title or _conflicting_words(a, b):
@@ -227,31 +229,46 @@ def _pairs_in(group: list[int], prepared: Sequence[_Prepared]) -> Iterable[tuple
             yield i, j
 
 
-def _candidates(prepared: Sequence[_Prepared]) -> set[tuple[int, int]]:
-    """Pairs worth scoring: same local day, close starts, different sources, and sharing
-    their UID, their URL or a title word."""
+def _candidates(prepared: Sequence[_Prepared]) -> Iterator[set[tuple[int, int]]]:
+    """Pairs worth scoring, one local day at a time: close starts, different sources, and
+    sharing their UID, their URL or a title word. Day by day, so memory holds one day's
+    pairs, not the whole window's (millions on a dense agenda); a multi-day event's pairs
+    may come twice."""
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for index, item in enumerate(prepared):
         for day in item.days:
             by_day[day].append(index)
-    pairs: set[tuple[int, int]] = set()
-    for members in by_day.values():
+    for day in sorted(by_day):
         keys: dict[str, list[int]] = defaultdict(list)
-        for index in members:
+        anywhere: dict[str, list[int]] = defaultdict(list)
+        for index in by_day[day]:
             item = prepared[index]
+            territory = item.record.territory
             for word in set(item.words):
-                keys[f"w:{word}"].append(index)
+                # Title words pair records of one territory (two known, different
+                # territories never match on words, see _score); a record placed nowhere
+                # in particular joins every territory's group.
+                if territory in _NOT_A_PLACE:
+                    anywhere[word].append(index)
+                else:
+                    keys[f"w:{word}:{territory}"].append(index)
             if item.record.uid:
                 keys[f"u:{item.record.uid}"].append(index)
             if item.record.url:
                 keys[f"l:{item.record.url}"].append(index)
+        for key, group in list(keys.items()):
+            if key.startswith("w:"):
+                group.extend(anywhere.get(key.split(":", 2)[1], ()))
+        for word, group in anywhere.items():
+            keys[f"w:{word}:*"] = group
+        pairs: set[tuple[int, int]] = set()
         for group in keys.values():
             if len(group) < 2:
                 continue
             for i, j in _pairs_in(group, prepared):
                 if prepared[i].record.source_id != prepared[j].record.source_id:
                     pairs.add((min(i, j), max(i, j)))
-    return pairs
+        yield pairs
 
 
 class _Clusters:
@@ -296,12 +313,14 @@ def cluster(
         ids = [index[i] for i in pair if i in index]
         if len(ids) == 2:
             groups.union(ids[0], ids[1], forced=True)
-    scored = []
-    for i, j in _candidates(prepared):
-        score = _score(prepared[i], prepared[j])
-        if score is not None:
-            scored.append((score, i, j))
-    for _score_value, i, j in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+    scored: dict[tuple[int, int], float] = {}
+    for pairs in _candidates(prepared):
+        for i, j in pairs:
+            if (i, j) not in scored:
+                score = _score(prepared[i], prepared[j])
+                if score is not None:
+                    scored[i, j] = score
+    for (i, j), _value in sorted(scored.items(), key=lambda s: (-s[1], s[0])):
         groups.union(i, j)
     members: dict[int, list[DedupRecord]] = defaultdict(list)
     for n, record in enumerate(records):

@@ -51,9 +51,14 @@ class _Refused(Exception):
 UrlGuard = Callable[[str], None]
 
 
-def make_session() -> requests.Session:
+def make_session(connections: int = 32) -> requests.Session:
+    """One session for a refresh's worker threads: a pool as large as their number, so
+    every worker keeps its connection (urllib3 keeps 10 per host by default)."""
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT})
+    adapter = requests.adapters.HTTPAdapter(pool_connections=connections, pool_maxsize=connections)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     return session
 
 

@@ -47,7 +47,7 @@ class RefreshOptions:
     timezone: str = "Europe/Paris"
     past_days: int = 30
     future_days: int = 365
-    workers: int = 8
+    workers: int = 32  # threads mostly waiting on the network: a slow source holds only one
     limits: FetchLimits = field(default_factory=FetchLimits)
     guard: UrlGuard | None = None
     aliases: tuple[tuple[str, str], ...] = ()  # [aliases] of sources.toml
@@ -164,7 +164,7 @@ def refresh(
     scheduler runs it once for many sources)."""
     write.sync_sources(engine, configs)
     chosen = [c for c in configs if (c.id in only if only else c.enabled)]
-    session = session or make_session()
+    session = session or make_session(max(1, options.workers))
     results: list[RefreshResult] = []
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
         futures = {

@@ -48,7 +48,7 @@ SETTINGS = (
         "0",
         "1 behind HTTPS: the admin session cookie is then sent over HTTPS only.",
     ),
-    Setting("AGENDA_FETCH_WORKERS", "8", "How many sources are fetched at once."),
+    Setting("AGENDA_FETCH_WORKERS", "32", "How many sources are fetched at once."),
     Setting("AGENDA_MAX_BODY_BYTES", "20000000", "Largest feed body accepted (after gzip)."),
     Setting("AGENDA_FETCH_TIMEOUT", "20", "Connect/read timeout per request, seconds."),
     Setting("AGENDA_FETCH_DEADLINE", "60", "Total time allowed for one fetch, seconds."),

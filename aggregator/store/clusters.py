@@ -55,6 +55,7 @@ def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterR
             for r in rows
         ]  # fmt: skip
         previous = {r.public_id: r.cluster_id for r in rows}
+        del rows  # the records hold what dedup needs; on a large agenda this is memory
         clusters = cluster(records, previous, _overrides(conn), tz)
         changed = [
             {"_pid": pid, "cluster_id": cid}

@@ -1,0 +1,120 @@
+"""Ingest benchmark: 200 generated sources x 250 events, end to end, against its floor.
+
+`python -m bench.ingest` (part of `make bench`; `--profile` prints where the time goes).
+In one run, each part in a fresh process so its peak memory is its own:
+- floor: icalendar's bare parse of the same bytes (Calendar.from_ical, nothing else);
+- ours: the whole refresh (read, parse, expand recurrences, normalise, tag territories,
+  store in SQLite, dedup), then a second refresh where every source is unchanged.
+Targets (issue 6): ours <= 2x the floor, peak < 400 MB, an unchanged source < 5 ms.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import pstats
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SOURCES, EVENTS = 200, 250
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def floor(folder: Path) -> dict[str, float]:
+    import icalendar
+
+    paths = sorted(folder.glob("*.ics"))
+    bodies = [p.read_bytes() for p in paths]
+    started = time.perf_counter()
+    components = 0
+    for body in bodies:
+        components += len(icalendar.Calendar.from_ical(body).walk("VEVENT"))
+    return {"seconds": time.perf_counter() - started, "vevents": components, "peak": peak_mb()}
+
+
+def ours(folder: Path, database: Path, profile: bool) -> dict[str, float]:
+    from aggregator.model import SourceConfig
+    from aggregator.pipeline import RefreshOptions, refresh
+    from aggregator.store import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{database}")
+    migrate(engine)
+    configs = [
+        SourceConfig(id=p.stem, name=p.stem, url=str(p)) for p in sorted(folder.glob("*.ics"))
+    ]
+    options = RefreshOptions(workers=4)
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    results = refresh(engine, configs, options)
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    assert all(r.outcome == "ok" for r in results), [r.error for r in results if r.error]
+    occurrences = sum(r.events for r in results)
+    started = time.perf_counter()
+    again = refresh(engine, configs, options)
+    unchanged = time.perf_counter() - started
+    assert all(r.outcome == "unchanged" for r in again)
+    if profiler:
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(30)
+    return {"seconds": seconds, "occurrences": occurrences, "peak": peak_mb(),
+            "unchanged_ms": unchanged * 1000 / len(configs)}  # fmt: skip
+
+
+def child(*args: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-m", "bench.ingest", *args], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    from bench.feeds import write_feeds
+
+    profile = "--profile" in sys.argv
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "feeds"
+        paths = write_feeds(folder, SOURCES, EVENTS)
+        size = sum(p.stat().st_size for p in paths) / 1e6
+        print(
+            f"ingest: {SOURCES} sources x {EVENTS} events ({size:.1f} MB of ICS), one process each"
+        )
+        bare = child("floor", str(folder))
+        mine = child(
+            "ours",
+            str(folder),
+            str(Path(tmp) / "bench.sqlite3"),
+            *(["--profile"] if profile else []),
+        )
+    ratio = mine["seconds"] / bare["seconds"]
+    print(
+        f"    icalendar bare parse (floor)   {bare['seconds']:7.2f} s  "
+        f"{bare['vevents'] / bare['seconds']:7.0f} VEVENT/s   peak {bare['peak']:5.0f} MB"
+    )
+    print(
+        f"    ours, end to end               {mine['seconds']:7.2f} s  "
+        f"{mine['occurrences'] / mine['seconds']:7.0f} occ./s    peak {mine['peak']:5.0f} MB"
+        f"   ({mine['occurrences']:.0f} occurrences stored)"
+    )
+    print(f"    ratio ours / floor: {ratio:.2f} (target <= 2)   peak target < 400 MB")
+    print(
+        f"    unchanged source (same body hash): {mine['unchanged_ms']:.2f} ms each (target < 5 ms)"
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "floor":
+        print(json.dumps(floor(Path(sys.argv[2]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "ours":
+        print(json.dumps(ours(Path(sys.argv[2]), Path(sys.argv[3]), "--profile" in sys.argv)))
+    else:
+        main()
