@@ -53,7 +53,7 @@ GENERIC_START_GAP = dt.timedelta(minutes=30)
 _SYNTHETIC_UID = re.compile(r"^(synth|jsonld)-")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DedupRecord:
     id: str  # the occurrence's stable public id
     source_id: str
@@ -76,7 +76,7 @@ class Overrides:
     split: frozenset[frozenset[str]] = frozenset()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prepared:
     record: DedupRecord
     words: tuple[str, ...]
@@ -275,10 +275,19 @@ class _Clusters:
     """Union-find that refuses a union joining two records of one source or a split pair."""
 
     def __init__(self, records: Sequence[DedupRecord], split: frozenset[frozenset[str]]):
+        self.records = records
         self.parent = list(range(len(records)))
-        self.sources = [{r.source_id} for r in records]
-        self.members = [{r.id} for r in records]
+        # Sets only for merged roots: most records stay alone, and two sets per record
+        # were a tenth of the memory of a 100k-occurrence dedup.
+        self._sources: dict[int, set[str]] = {}
+        self._members: dict[int, set[str]] = {}
         self.split = split
+
+    def sources(self, root: int) -> set[str]:
+        return self._sources.get(root) or {self.records[root].source_id}
+
+    def members(self, root: int) -> set[str]:
+        return self._members.get(root) or {self.records[root].id}
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -290,13 +299,16 @@ class _Clusters:
         a, b = self.find(i), self.find(j)
         if a == b:
             return
-        if not forced and self.sources[a] & self.sources[b]:
+        if not forced and self.sources(a) & self.sources(b):
             return
-        if any(frozenset((x, y)) in self.split for x in self.members[a] for y in self.members[b]):
+        members_a, members_b = self.members(a), self.members(b)
+        if any(frozenset((x, y)) in self.split for x in members_a for y in members_b):
             return
         self.parent[b] = a
-        self.sources[a] |= self.sources[b]
-        self.members[a] |= self.members[b]
+        self._sources[a] = self.sources(a) | self.sources(b)
+        self._members[a] = members_a | members_b
+        self._sources.pop(b, None)
+        self._members.pop(b, None)
 
 
 def cluster(

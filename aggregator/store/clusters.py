@@ -36,6 +36,8 @@ def _overrides(conn: sa.Connection) -> Overrides:
 def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterResult:
     """Cluster every active occurrence ending after `since`; write the ids that changed."""
     with engine.begin() as conn:
+        # Streamed in batches: a list of 100k result rows beside the records would double
+        # the memory this step needs.
         rows = conn.execute(
             sa.select(
                 events.c.public_id, events.c.source_id, events.c.title, events.c.start_at,
@@ -44,18 +46,17 @@ def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterR
             ).where(
                 events.c.removed_at.is_(None),
                 sa.or_(events.c.end_at >= since, events.c.start_at >= since),
-            )
-        ).all()  # fmt: skip
-        records = [
-            DedupRecord(
+            ).execution_options(yield_per=5000)
+        )  # fmt: skip
+        records: list[DedupRecord] = []
+        previous: dict[str, str] = {}
+        for r in rows:
+            records.append(DedupRecord(
                 id=r.public_id, source_id=r.source_id, title=r.title, start=r.start_at,
                 end=r.end_at, all_day=r.all_day, location=r.location, territory=r.territory,
                 uid=r.uid, url=r.url, first_seen=r.first_seen_at,
-            )
-            for r in rows
-        ]  # fmt: skip
-        previous = {r.public_id: r.cluster_id for r in rows}
-        del rows  # the records hold what dedup needs; on a large agenda this is memory
+            ))  # fmt: skip
+            previous[r.public_id] = r.cluster_id
         clusters = cluster(records, previous, _overrides(conn), tz)
         changed = [
             {"_pid": pid, "cluster_id": cid}
