@@ -30,6 +30,7 @@ from aggregator.model import Kind, ParseError
 from aggregator.parse import Window, parse_document
 from aggregator.parse.ics import MAX_OCCURRENCES_PER_SERIES
 from aggregator.parse.rrule import MAX_PERIODS_BEFORE_WINDOW, PERIOD
+from aggregator.parse.text import scrub
 from aggregator.pipeline import RefreshOptions, refresh
 from aggregator.store import open_engine
 from tests.conftest import DATA, NOW, source
@@ -424,3 +425,42 @@ def test_fuzzed_documents_parse_or_are_refused(body: bytes) -> None:
 @given(mutated())
 def test_fuzzed_documents_long_run(body: bytes) -> None:
     parses_or_refuses(body)
+
+
+# --- ICS text escaping ------------------------------------------------------------------
+
+TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("\r\n\t;,:\\\"'<>&=/ "), st.characters(exclude_categories=("Cs",))
+    ),
+    max_size=120,
+).map(scrub)  # what the store can hold: no NUL, controls or surrogates
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=TEXT, location=TEXT, description=TEXT)
+def test_ics_text_escaping_round_trips_and_never_adds_a_line(
+    title: str, location: str, description: str
+) -> None:
+    from aggregator.store.read import EventRow, SourceRef
+    from webapp.export import calendar as build
+
+    event = EventRow(
+        id="e1", uid="e1@agenda", title=title, start=NOW, end=None, all_day=False,
+        timezone="Europe/Paris", location=location, territory=None, tags=(),
+        sources=(SourceRef("a", "Association", None),), url=None, description=description,
+        description_html=None, status="confirmed",
+    )  # fmt: skip
+    body = build([event], ZoneInfo("Europe/Paris"), "Agenda", lambda e: "https://agenda.example/e1")
+    lines = body.split(b"\r\n")
+    assert lines[-1] == b""  # every line ends with CRLF...
+    assert not any(b"\r" in line or b"\n" in line for line in lines)  # ...and only lines do
+    (parsed,) = icalendar.Calendar.from_ical(body, multiple=True)
+    (vevent,) = parsed.walk("VEVENT")
+    newlines = str.maketrans({"\r": "\n"})
+    assert str(vevent["SUMMARY"]) == title.replace("\r\n", "\n").translate(newlines)
+    if location:
+        assert str(vevent["LOCATION"]) == location.replace("\r\n", "\n").translate(newlines)
+    assert str(vevent["DESCRIPTION"]).startswith(
+        description.replace("\r\n", "\n").translate(newlines)
+    )
