@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from bench.web import free_port, populate
 
 ROOT = Path(__file__).parent.parent
 PATHS = ("/", "/api/events?limit=100", "/agenda.ics")
@@ -88,12 +89,6 @@ def drive(
     return dict(results)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def gunicorn(database_url: str, workdir: Path) -> Iterator[str]:
     """gunicorn with the shipped config, on a free loopback port, ready when yielded."""
@@ -130,8 +125,6 @@ def gunicorn(database_url: str, workdir: Path) -> Iterator[str]:
 
 
 def main(seconds: float = 30, connections: int = 50) -> None:
-    from bench.web import populate
-
     print(f"load: {connections} connections for {seconds:.0f} s over {', '.join(PATHS)}; "
           "gunicorn with deploy/gunicorn.conf.py, SQLite, 5,000 occurrences")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
