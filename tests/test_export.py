@@ -166,6 +166,28 @@ def test_a_rebuild_serialises_only_what_changed(setup: tuple[Flask, Path]) -> No
     assert VEVENTS.serialised == before + 1
 
 
+def test_a_worker_that_never_built_reuses_the_others_chunks(
+    setup: tuple[Flask, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next change may land on another gunicorn worker: it starts from the chunks the
+    first one saved, not from a full serialisation."""
+    import webapp.export
+
+    app, path = setup
+    client = app.test_client()
+    first = get_ics(client)
+    cold = webapp.export.VeventCache()  # what another worker starts with
+    monkeypatch.setattr(webapp.export, "VEVENTS", cold)
+    path.write_text(feed_text().replace("Forum de l'ESS", "Forum de l'ESS (complet)"))
+    refetch(app, path)
+    body = get_ics(client)
+    assert cold.serialised == 1  # only the changed event
+    assert body.replace(b"Forum de l'ESS (complet)", b"Forum de l'ESS").count(b"BEGIN:VEVENT") == (
+        first.count(b"BEGIN:VEVENT")
+    )
+    assert icalendar.Calendar.from_ical(body)  # the reused chunks make a valid calendar
+
+
 def test_workers_share_one_build(setup: tuple[Flask, Path]) -> None:
     """A second web process (a fresh in-memory cache) reads the feed the first one built."""
     from webapp.feeds import CACHE

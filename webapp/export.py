@@ -7,10 +7,14 @@ so nothing a source writes can add a line or a property to our feed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import os
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -91,13 +95,24 @@ PageUrl = Callable[[EventRow], str]
 class VeventCache:
     """Serialised VEVENTs by value: an EventRow is immutable, so the same row always gives
     the same bytes. Rebuilding a feed after a refresh serialises only what changed, and
-    filtered feeds reuse the chunks of the full one (icalendar's folding is the cost)."""
+    filtered feeds reuse the chunks of the full one (icalendar's folding is the cost).
+
+    Each web process has its own; `save` and `load` share them through a file, so that the
+    worker that happens to rebuild after a change does not start from nothing (a full
+    serialisation takes tens of seconds at 50,000 events, a rebuild from chunks one).
+    """
 
     def __init__(self, size: int = 200_000):
         self.size = size
         self.chunks: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self.spare: dict[bytes, bytes] = {}  # loaded from the shared file, by digest
         self.lock = threading.Lock()
         self.serialised = 0  # events actually serialised (tests, bench)
+
+    @staticmethod
+    def digest(key: tuple[object, ...]) -> bytes:
+        """Stable across processes (unlike hash()): repr of frozen dataclasses and dates."""
+        return hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
 
     def get(self, event: EventRow, tz: ZoneInfo, url: str) -> bytes:
         key = (event, tz.key, url)
@@ -106,13 +121,43 @@ class VeventCache:
             if chunk is not None:
                 self.chunks.move_to_end(key)
                 return chunk
-        chunk = vevent(event, tz, url).to_ical()
+            if self.spare:
+                chunk = self.spare.pop(self.digest(key), None)
+        if chunk is None:
+            chunk = vevent(event, tz, url).to_ical()
+            with self.lock:
+                self.serialised += 1
         with self.lock:
-            self.serialised += 1
             self.chunks[key] = chunk
             while len(self.chunks) > self.size:
                 self.chunks.popitem(last=False)
         return chunk
+
+    def save(self, path: Path) -> None:
+        """Write every chunk as (digest, length, bytes) records; atomic, last writer wins."""
+        with self.lock:
+            items = [(self.digest(key), chunk) for key, chunk in self.chunks.items()]
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as out:
+            for digest, chunk in items:
+                out.write(digest + struct.pack(">I", len(chunk)) + chunk)
+        os.replace(temporary, path)
+
+    def load(self, path: Path) -> None:
+        """Read chunks another process saved (a plain record format: nothing to execute)."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return
+        spare: dict[bytes, bytes] = {}
+        offset = 0
+        while offset + 20 <= len(data):
+            digest = data[offset : offset + 16]
+            (length,) = struct.unpack(">I", data[offset + 16 : offset + 20])
+            spare[digest] = data[offset + 20 : offset + 20 + length]
+            offset += 20 + length
+        with self.lock:
+            self.spare = spare
 
 
 VEVENTS = VeventCache()

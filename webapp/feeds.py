@@ -24,7 +24,7 @@ from flask_babel import force_locale
 from aggregator.store import version
 from aggregator.store.read import EventRow, get_event, query_events
 from aggregator.territories import TERRITORIES
-from webapp import get_engine
+from webapp import export, get_engine
 from webapp.export import calendar, syndication
 from webapp.filters import query_from_args
 from webapp.formatting import zone
@@ -144,11 +144,18 @@ def _events_for_ics() -> list[EventRow]:
 @bp.get("/agenda.ics")
 def ics() -> Response:
     tz = zone()
-    return _serve(
-        "ics",
-        "text/calendar",
-        lambda: calendar(_events_for_ics(), tz, feed_name(), _page_url),
-    )
+    chunks = Path(current_app.config["CACHE_DIR"]) / "vevents.chunks"
+
+    def build() -> bytes:
+        if not export.VEVENTS.chunks:  # this worker never built a feed: start from others'
+            export.VEVENTS.load(chunks)
+        body = calendar(_events_for_ics(), tz, feed_name(), _page_url)
+        export.VEVENTS.spare = {}  # what the new data no longer has
+        if not _filters_key():  # the full feed holds every chunk the filtered ones use
+            export.VEVENTS.save(chunks)
+        return body
+
+    return _serve("ics", "text/calendar", build)
 
 
 def _syndicated(kind: str) -> Response:
