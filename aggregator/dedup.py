@@ -3,12 +3,14 @@
 How it decides, for two occurrences from *different* sources (one source never duplicates
 itself: its two records are two events):
 1. Blocking: only occurrences sharing a local day are compared, and only when they share
-   their UID, their event URL or a significant title word, so 50k occurrences take seconds.
+   their UID, their event URL or the start of a significant title word other than their own
+   place's, so 100k occurrences take seconds.
 2. Time: timed starts at most 60 min apart; an all-day record matches a timed one on one of
    its days.
 3. Place: both territories known and different -> never the same event; otherwise the
    similarity of the places (when both are given) weighs in.
-4. Title: accent/case folded, stop words and date words removed, compared with rapidfuzz.
+4. Title: accent/case folded, stop words, date words and the places' words removed,
+   compared with rapidfuzz.
    Generic titles ("Assemblée générale", "Atelier") need the same start and the same place.
 An identical UID or event URL is enough with compatible times. Pairs are merged best first
 into clusters; a cluster never holds two records of one source, and admin overrides (merge /
@@ -32,6 +34,7 @@ from aggregator.search import fold
 PARIS = ZoneInfo("Europe/Paris")
 MAX_START_GAP = dt.timedelta(minutes=60)
 THRESHOLD = 0.80
+MIN_TITLE = 0.75  # title similarity under which two records are never one event
 STOP_WORDS = {
     "le", "la", "les", "l", "de", "du", "des", "d", "un", "une", "et", "a", "au", "aux", "en",
     "pour", "avec", "sur", "par", "the", "of", "and", "s", "sa", "son", "ses", "notre", "nos",
@@ -84,6 +87,21 @@ class _Prepared:
     place: tuple[str, ...]  # folded parts: venue first, town last
     days: tuple[dt.date, ...]
     generic: bool = field(default=False)
+    keys: frozenset[str] = field(default=frozenset())  # blocking keys from the title
+    place_words: frozenset[str] = field(default=frozenset())
+
+
+KEY_LENGTH = 5
+
+
+def _blocking_keys(words: tuple[str, ...], own: frozenset[str]) -> frozenset[str]:
+    """Word prefixes, so "atelier"/"ateliers" or "compostage"/"compostages" meet; the
+    record's own town or venue named in its title ("Repair café à Gap" at "MJC, Gap") is
+    left out when other words remain: it pairs every event of the town that day (four in
+    five candidate pairs on a generated agenda) and never decides a match alone, since
+    _conflicting_words ignores place words."""
+    kept = [w for w in words if w not in own] or list(words)
+    return frozenset(w[:KEY_LENGTH] for w in kept)
 
 
 def title_words(title: str) -> tuple[str, ...]:
@@ -115,7 +133,7 @@ def _place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
 def _conflicting_words(a: _Prepared, b: _Prepared) -> bool:
     """Each title has a significant word the other lacks: "l'eau" / "la forêt en montagne",
     "SCIC" / "SCOP". One title merely adding words ("Repair Café à Briançon") is fine."""
-    places = set(" ".join((*a.place, *b.place)).split())
+    places = a.place_words | b.place_words
 
     def unmatched(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
         return any(
@@ -126,6 +144,23 @@ def _conflicting_words(a: _Prepared, b: _Prepared) -> bool:
         )
 
     return unmatched(a.words, b.words) and unmatched(b.words, a.words)
+
+
+def _title_similarity(a: _Prepared, b: _Prepared) -> float:
+    """Titles compared without the places either record is at: "Jeux et concert à
+    L'Argentière-la-Bessée" and "Café compost à L'Argentière-la-Bessée" share a long town
+    name, not an event. Every title below MIN_TITLE is refused, so rapidfuzz may stop early
+    (it returns 0 under a cutoff): most candidate pairs end here."""
+    places = a.place_words | b.place_words
+    first = " ".join(w for w in a.words if w not in places) or a.title
+    second = " ".join(w for w in b.words if w not in places) or b.title
+    return (
+        max(
+            fuzz.token_sort_ratio(first, second, score_cutoff=100 * MIN_TITLE),
+            0.9 * fuzz.token_set_ratio(first, second, score_cutoff=100 * MIN_TITLE / 0.9),
+        )
+        / 100
+    )
 
 
 def _days(record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
@@ -139,13 +174,17 @@ def _days(record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
 
 def _prepare(record: DedupRecord, tz: ZoneInfo) -> _Prepared:
     words = title_words(record.title)
+    place = _place(record.location)
+    place_words = frozenset(" ".join(place).split())
     return _Prepared(
         record,
         words,
         " ".join(words),
-        _place(record.location),
+        place,
         _days(record, tz),
         generic=bool(words) and all(w in GENERIC for w in words),
+        keys=_blocking_keys(words, place_words),
+        place_words=place_words,
     )
 
 
@@ -184,12 +223,11 @@ def _score(a: _Prepared, b: _Prepared) -> float | None:
     places_known = {ra.territory, rb.territory} - _NOT_A_PLACE
     if ra.territory and rb.territory and ra.territory != rb.territory and len(places_known) == 2:
         return None
-    if not a.title or not b.title or _conflicting_words(a, b):
+    if not a.title or not b.title:
         return None
-    title = (
-        max(fuzz.token_sort_ratio(a.title, b.title), 0.9 * fuzz.token_set_ratio(a.title, b.title))
-        / 100
-    )
+    title = _title_similarity(a, b)
+    if title < MIN_TITLE or _conflicting_words(a, b):
+        return None
     place = _place_similarity(a.place, b.place)
     if a.generic or b.generic:
         # "Assemblée générale" of two associations: only the same slot and the same place.
@@ -197,7 +235,7 @@ def _score(a: _Prepared, b: _Prepared) -> float | None:
         if place is None or place < 0.8 or not close or title < 0.9:
             return None
         return 0.85
-    if title < 0.75 or (place is not None and place < 0.35):
+    if place is not None and place < 0.35:
         return None
     score = 0.65 * title + 0.25 * (place if place is not None else 0.6) + 0.10 * time
     return score if score >= THRESHOLD else None
@@ -244,7 +282,7 @@ def _candidates(prepared: Sequence[_Prepared]) -> Iterator[set[tuple[int, int]]]
         for index in by_day[day]:
             item = prepared[index]
             territory = item.record.territory
-            for word in set(item.words):
+            for word in item.keys:
                 # Title words pair records of one territory (two known, different
                 # territories never match on words, see _score); a record placed nowhere
                 # in particular joins every territory's group.

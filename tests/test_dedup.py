@@ -145,3 +145,35 @@ def test_all_day_record_matches_timed_one() -> None:
                       dt.datetime(2026, 12, 6, tzinfo=PARIS), all_day=True,
                       location="Gap", territory="gap-tallard-durance")  # fmt: skip
     assert is_duplicate(day, FORUM[0], PARIS)
+
+
+def test_blocking_loses_no_labelled_duplicate() -> None:
+    """cluster() only scores the pairs its blocking proposes: each labelled pair the
+    pairwise rule calls one event must still end in one cluster."""
+    missed = []
+    for n, row in enumerate(labelled()):
+        a, b = side(row, "a_", f"a{n}"), side(row, "b_", f"b{n}")
+        if is_duplicate(a, b, PARIS):
+            clusters = cluster([a, b], tz=PARIS)
+            if clusters[a.id] != clusters[b.id]:
+                missed.append(f"{a.title!r} / {b.title!r}")
+    assert not missed
+
+
+def test_a_town_in_both_titles_does_not_make_them_one_event() -> None:
+    place = "Café associatif, 05120 L'Argentière-la-Bessée"
+    games = rec("a", "ludo", "Jeux, concert et café à L'Argentière-la-Bessée", 10,
+                location=place, territory="pays-des-ecrins")  # fmt: skip
+    compost = rec("b", "jardin", "Café compost paysan à L'Argentière-la-Bessée", 10,
+                  location=place, territory="pays-des-ecrins")  # fmt: skip
+    assert not is_duplicate(games, compost, PARIS)
+    assert len(set(cluster([games, compost]).values())) == 2
+
+
+def test_a_plural_or_a_suffix_still_meets_its_event() -> None:
+    """Blocking on word starts without the town: "Compostage à Gap" and "Compostages à Gap"
+    share no whole word but the town, which is no longer a blocking key."""
+    one = rec("a", "jardin", "Compostage collectif à Gap", 10, location="MJC, Gap")
+    two = rec("b", "mairie", "Compostages collectifs - Gap", 10, location="MJC, Gap")
+    assert is_duplicate(one, two, PARIS)
+    assert len(set(cluster([one, two]).values())) == 1
