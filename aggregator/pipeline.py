@@ -1,18 +1,30 @@
-"""The refresh, end to end: sources -> fetch -> parse -> normalise -> store.
+"""The refresh, end to end: sources -> fetch -> parse -> normalise -> tag -> store.
 
-Fetching runs in a bounded thread pool (it waits on the network); parsing and storing run in
-the calling thread as each fetch completes, so there is a single writer. Every failure is a
-value recorded on its own source; nothing one source does reaches another.
+Fetching runs in a bounded thread pool (it waits on the network). Parsing, normalising and
+tagging (`prepare`, pure) run in the calling thread, or for a batch of many sources in a pool
+of processes, since they are CPU work the GIL would serialise. Storing runs in the calling
+thread as each document is ready, so there is a single writer. Every failure is a value
+recorded on its own source; nothing one source does reaches another. (Parser processes
+import the program's main module again: keep its work under `if __name__ == "__main__"`.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
@@ -39,6 +51,9 @@ from aggregator.territory import load_gazetteer, tag_events
 
 log = logging.getLogger("aggregator.refresh")
 ANALYZE_AFTER = 1000  # changed occurrences in one refresh that call for fresh statistics
+# Fewer sources than this in a batch do not pay for starting parser processes (a scheduled
+# run refreshes one source at a time).
+PARALLEL_FROM = 8
 Progress = Callable[[int, int, RefreshResult], None]
 
 
@@ -51,6 +66,7 @@ class RefreshOptions:
     limits: FetchLimits = field(default_factory=FetchLimits)
     guard: UrlGuard | None = None
     aliases: tuple[tuple[str, str], ...] = ()  # [aliases] of sources.toml
+    parse_processes: int = 1  # >1: a batch's documents are parsed in that many processes
 
     @classmethod
     def from_settings(
@@ -65,6 +81,7 @@ class RefreshOptions:
             past_days=settings.window_past_days,
             future_days=settings.window_future_days,
             workers=settings.fetch_workers,
+            parse_processes=settings.parse_processes,
             limits=FetchLimits(
                 timeout=settings.fetch_timeout,
                 deadline=settings.fetch_deadline,
@@ -106,22 +123,24 @@ def in_window(intent: EventIntent, window: Window) -> bool:
     return last >= window.start and intent.start < window.end
 
 
-def ingest(
-    engine: sa.Engine,
-    source: SourceConfig,
-    fetched: FeedFetched,
-    options: RefreshOptions,
-    now: dt.datetime,
-) -> RefreshResult:
-    """Parse, normalise and store one fetched document (or record why not)."""
+@dataclass(frozen=True)
+class Prepared:
+    """A fetched document once parsed, normalised and tagged (or why it could not be)."""
+
+    intents: list[EventIntent]
+    warnings: list[str]
+    skipped: int
+    seconds: float
+    error: str | None = None
+
+
+def prepare(
+    source: SourceConfig, fetched: FeedFetched, options: RefreshOptions, now: dt.datetime
+) -> Prepared:
+    """The pure stages for one document: no database, so it may run in another process."""
     started = time.monotonic()
-    if fetched.outcome is FetchOutcome.FAILED:
-        return write.record_failure(
-            engine, fetched, fetched.error or "Échec", now, fetched.duration
-        )
-    if fetched.outcome is not FetchOutcome.FETCHED or fetched.body is None:
-        return write.record_unchanged(engine, fetched, now, fetched.duration)
     window = options.window(now)
+    assert fetched.body is not None
     try:
         parsed = parse_document(
             fetched.body,
@@ -132,11 +151,34 @@ def ingest(
             pubdate_is_start=source.pubdate_is_start,
         )
     except ParseError as exc:
-        return write.record_failure(engine, fetched, str(exc), now, fetched.duration)
+        return Prepared([], [], 0, time.monotonic() - started, error=str(exc))
     intents = [i for i in normalise(parsed, source, options.timezone) if in_window(i, window)]
     intents = tag_events(intents, load_gazetteer(dict(options.aliases)), source.territory)
-    duration = fetched.duration + time.monotonic() - started
-    if not intents:
+    return Prepared(intents, parsed.warnings, parsed.skipped, time.monotonic() - started)
+
+
+def ingest(
+    engine: sa.Engine,
+    source: SourceConfig,
+    fetched: FeedFetched,
+    options: RefreshOptions,
+    now: dt.datetime,
+    prepared: Prepared | None = None,
+) -> RefreshResult:
+    """Parse, normalise and store one fetched document (or record why not); `prepared`
+    when the pure stages already ran elsewhere."""
+    if fetched.outcome is FetchOutcome.FAILED:
+        return write.record_failure(
+            engine, fetched, fetched.error or "Échec", now, fetched.duration
+        )
+    if fetched.outcome is not FetchOutcome.FETCHED or fetched.body is None:
+        return write.record_unchanged(engine, fetched, now, fetched.duration)
+    if prepared is None:
+        prepared = prepare(source, fetched, options, now)
+    duration = fetched.duration + prepared.seconds
+    if prepared.error is not None:
+        return write.record_failure(engine, fetched, prepared.error, now, duration)
+    if not prepared.intents:
         upcoming = _upcoming_count(engine, source.id, now)
         if upcoming:
             # A feed that suddenly has nothing is far more often broken than emptied.
@@ -145,9 +187,28 @@ def ingest(
                 "les événements connus sont conservés"
             )
             return write.record_failure(engine, fetched, reason, now, duration)
+    window = options.window(now)
     return write.apply_refresh(
-        engine, fetched, intents, parsed.warnings, parsed.skipped, window.start, now, duration
+        engine,
+        fetched,
+        prepared.intents,
+        prepared.warnings,
+        prepared.skipped,
+        window.start,
+        now,
+        duration,
     )
+
+
+def _parser_pool(options: RefreshOptions, batch: int) -> ProcessPoolExecutor | None:
+    if options.parse_processes <= 1 or batch < PARALLEL_FROM:
+        return None
+    # forkserver, not fork: the caller has threads (fetchers, a scheduler), and a child
+    # forked in the middle of one of their locks would hang.
+    context = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that imported the parsers once, not each on its own.
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(min(options.parse_processes, batch), mp_context=context)
 
 
 def refresh(
@@ -166,8 +227,18 @@ def refresh(
     chosen = [c for c in configs if (c.id in only if only else c.enabled)]
     session = session or make_session(max(1, options.workers))
     results: list[RefreshResult] = []
+    parsers = usable = _parser_pool(options, len(chosen))
+    # What a worker process needs (the guard only serves fetching, here in this process).
+    portable = replace(options, guard=None)
+
+    def finish(result: RefreshResult) -> None:
+        _log_result(result)
+        results.append(result)
+        if progress:
+            progress(len(results), len(chosen), result)
+
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-        futures = {
+        fetching: dict[Future[Any], SourceConfig] = {
             pool.submit(
                 fetch,
                 source,
@@ -178,21 +249,42 @@ def refresh(
             ): source
             for source in chosen
         }
-        for future in as_completed(futures):
-            source = futures[future]
-            moment = now or dt.datetime.now(dt.UTC)
-            result = _ingest_guarded(engine, source, future, options, moment)
-            _log_result(result)
-            results.append(result)
-            if progress:
-                progress(len(results), len(chosen), result)
+        parsing: dict[Future[Any], tuple[SourceConfig, FeedFetched]] = {}
+        pending: set[Future[Any]] = set(fetching)
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    moment = now or dt.datetime.now(dt.UTC)
+                    if future in fetching:
+                        source = fetching.pop(future)
+                        fetched = _fetched(source, future)
+                        if usable is not None and fetched.outcome is FetchOutcome.FETCHED:
+                            try:
+                                job = usable.submit(prepare, source, fetched, portable, moment)
+                            except BrokenProcessPool:
+                                usable = None  # a parser process died: parse the rest here
+                            else:
+                                parsing[job] = (source, fetched)
+                                pending.add(job)
+                                continue
+                        finish(_ingest_guarded(engine, source, fetched, options, moment))
+                    else:
+                        source, fetched = parsing.pop(future)
+                        prepared = _prepared(source, future)
+                        if prepared is None:
+                            usable = None  # the pool is broken: the rest parse here too
+                        finish(_ingest_guarded(engine, source, fetched, options, moment, prepared))
+        finally:
+            if parsers is not None:
+                parsers.shutdown(cancel_futures=True)
     if dedup and any(r.outcome == "ok" for r in results):
         # Dedup looks across sources, so it runs once the whole batch is stored.
         moment = now or dt.datetime.now(dt.UTC)
-        done = recluster(engine, options.window(moment).start, ZoneInfo(options.timezone))
+        clustered = recluster(engine, options.window(moment).start, ZoneInfo(options.timezone))
         log.info(
             "dedup occurrences=%d clusters=%d changed=%d",
-            done.occurrences, done.clusters, done.changed,
+            clustered.occurrences, clustered.clusters, clustered.changed,
         )  # fmt: skip
         changed = sum(r.added + r.updated + r.removed for r in results)
         if changed >= ANALYZE_AFTER:
@@ -201,16 +293,39 @@ def refresh(
     return sorted(results, key=lambda r: order[r.source_id])
 
 
+def _fetched(source: SourceConfig, future: Future[FeedFetched]) -> FeedFetched:
+    try:
+        return future.result()
+    except Exception as exc:
+        log.exception("fetch source=%s crashed", source.id)
+        return FeedFetched(source.id, FetchOutcome.FAILED, error=f"Erreur interne : {exc!r}")
+
+
+def _prepared(source: SourceConfig, future: Future[Prepared]) -> Prepared | None:
+    """The parser process's work, or None when a parser process died (killed, out of
+    memory): every document the pool held is then parsed again in this process, as it
+    would have been without parser processes."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        log.warning("parse source=%s: a parser process died, parsing here", source.id)
+        return None
+    except Exception as exc:  # a bug met on this source's data
+        log.error("parse source=%s crashed: %r", source.id, exc)
+        return Prepared([], [], 0, 0.0, error=f"Erreur interne : {exc!r}")
+
+
 def _ingest_guarded(
     engine: sa.Engine,
     source: SourceConfig,
-    future: Future[FeedFetched],
+    fetched: FeedFetched,
     options: RefreshOptions,
     now: dt.datetime,
+    prepared: Prepared | None = None,
 ) -> RefreshResult:
     """A bug met on one source's data is recorded on that source, and the run goes on."""
     try:
-        return ingest(engine, source, future.result(), options, now)
+        return ingest(engine, source, fetched, options, now, prepared)
     except Exception as exc:
         log.exception("refresh source=%s crashed", source.id)
         failed = FeedFetched(source.id, FetchOutcome.FAILED)

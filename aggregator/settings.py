@@ -49,6 +49,11 @@ SETTINGS = (
         "1 behind HTTPS: the admin session cookie is then sent over HTTPS only.",
     ),
     Setting("AGENDA_FETCH_WORKERS", "32", "How many sources are fetched at once."),
+    Setting(
+        "AGENDA_PARSE_PROCESSES",
+        "2",
+        "Processes parsing feeds when a refresh covers many sources (1: no extra process).",
+    ),
     Setting("AGENDA_MAX_BODY_BYTES", "20000000", "Largest feed body accepted (after gzip)."),
     Setting("AGENDA_FETCH_TIMEOUT", "20", "Connect/read timeout per request, seconds."),
     Setting("AGENDA_FETCH_DEADLINE", "60", "Total time allowed for one fetch, seconds."),
@@ -71,6 +76,7 @@ class Settings:
     allow_hosts: tuple[str, ...]
     secure_cookies: bool
     fetch_workers: int
+    parse_processes: int
     max_body_bytes: int
     fetch_timeout: float
     fetch_deadline: float
@@ -124,6 +130,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         allow_hosts=tuple(h.strip() for h in env["AGENDA_ALLOW_HOSTS"].split(",") if h.strip()),
         secure_cookies=env["AGENDA_SECURE_COOKIES"] in ("1", "true", "yes"),
         fetch_workers=_int(env, "AGENDA_FETCH_WORKERS"),
+        parse_processes=_int(env, "AGENDA_PARSE_PROCESSES"),
         max_body_bytes=_int(env, "AGENDA_MAX_BODY_BYTES"),
         fetch_timeout=float(_int(env, "AGENDA_FETCH_TIMEOUT")),
         fetch_deadline=float(_int(env, "AGENDA_FETCH_DEADLINE")),

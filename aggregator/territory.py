@@ -310,7 +310,13 @@ def tag_events(
 ) -> list[EventIntent]:
     """The territory stage of the pipeline: each event gets its territory."""
     tagged = []
+    # The occurrences of a series, and a source's events at its usual venues, ask the same
+    # question again and again: answer each once (tag_territory is pure).
+    known: dict[tuple[str, tuple[float, float] | None, str], str | None] = {}
     for intent in intents:
-        guess = tag_territory(intent.location, gazetteer, intent.geo, default, intent.title)
-        tagged.append(replace(intent, territory=guess.slug))
+        key = (intent.location, intent.geo, intent.title)
+        if key not in known:
+            guess = tag_territory(intent.location, gazetteer, intent.geo, default, intent.title)
+            known[key] = guess.slug
+        tagged.append(replace(intent, territory=known[key]))
     return tagged

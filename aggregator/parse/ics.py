@@ -171,7 +171,10 @@ def _expand(
         title = one_line(str(components[0].get("SUMMARY", ""))) or uid
         try:
             kept = _occurrences(single, components, window, title, warnings)
-            events.extend(_occurrence(o, uid, base_url) for o in kept)
+            # Without overrides every occurrence is a copy of the one VEVENT: its text
+            # (HTML sanitising, URL and geo checks) is read once for the whole series.
+            shared = _content(components[0], base_url) if len(components) == 1 else None
+            events.extend(_occurrence(o, uid, base_url, shared) for o in kept)
         except Exception as exc:  # one broken event must never cost the feed
             warnings.append(f"Événement « {title} » ignoré : {_reason(exc)}")
     return events
@@ -276,7 +279,33 @@ def _is_all_day(component: Any, start: dt.date) -> bool:
     return flag == "TRUE" and start.time() == dt.time(0)
 
 
-def _occurrence(component: Any, uid: str, base_url: str | None) -> EventParsed:
+def _content(component: Any, base_url: str | None) -> dict[str, Any]:
+    """What an occurrence says, as opposed to when it is."""
+    html_alt = None
+    alt = component.get("X-ALT-DESC")
+    if alt is not None and "html" in str(alt.params.get("FMTTYPE", "")).lower():
+        html_alt = str(alt)
+    description, description_html = description_parts(
+        str(component.get("DESCRIPTION", "")), html_alt
+    )
+    status = str(component.get("STATUS", "")).upper()
+    return {
+        "title": one_line(str(component.get("SUMMARY", ""))),
+        "description": description,
+        "description_html": description_html,
+        "location": one_line(str(component.get("LOCATION", ""))),
+        "geo": _geo(component),
+        "url": safe_url(_text(component.get("URL")), base_url),
+        "categories": _categories(component),
+        "status": Status.CANCELLED
+        if status == "CANCELLED"
+        else (Status.TENTATIVE if status == "TENTATIVE" else Status.CONFIRMED),
+    }
+
+
+def _occurrence(
+    component: Any, uid: str, base_url: str | None, content: dict[str, Any] | None = None
+) -> EventParsed:
     start = component["DTSTART"].dt
     end = component["DTEND"].dt if component.get("DTEND") is not None else None
     all_day = _is_all_day(component, start)
@@ -286,33 +315,16 @@ def _occurrence(component: Any, uid: str, base_url: str | None) -> EventParsed:
     if end is not None and (end == start and not all_day):
         end = None  # recurring-ical-events sets DTEND = DTSTART when the source gave none
     recurrence = component.get("RECURRENCE-ID")
-    html_alt = None
-    alt = component.get("X-ALT-DESC")
-    if alt is not None and "html" in str(alt.params.get("FMTTYPE", "")).lower():
-        html_alt = str(alt)
-    description, description_html = description_parts(
-        str(component.get("DESCRIPTION", "")), html_alt
-    )
-    status = str(component.get("STATUS", "")).upper()
     tzid = (
         component["DTSTART"].params.get("TZID") if hasattr(component["DTSTART"], "params") else None
     )
     return EventParsed(
         uid=uid,
-        title=one_line(str(component.get("SUMMARY", ""))),
         start=start,
         end=end,
         recurrence_id=_recurrence_id(recurrence.dt if recurrence is not None else None),
-        description=description,
-        description_html=description_html,
-        location=one_line(str(component.get("LOCATION", ""))),
-        geo=_geo(component),
-        url=safe_url(_text(component.get("URL")), base_url),
-        categories=_categories(component),
-        status=Status.CANCELLED
-        if status == "CANCELLED"
-        else (Status.TENTATIVE if status == "TENTATIVE" else Status.CONFIRMED),
         tzid=str(tzid) if tzid else None,
+        **(content if content is not None else _content(component, base_url)),
     )
 
 
