@@ -89,6 +89,7 @@ class _Prepared:
     generic: bool = field(default=False)
     keys: frozenset[str] = field(default=frozenset())  # blocking keys from the title
     place_words: frozenset[str] = field(default=frozenset())
+    rest: tuple[str, ...] = ()  # title words other than its own place's
 
 
 KEY_LENGTH = 5
@@ -151,9 +152,8 @@ def _title_similarity(a: _Prepared, b: _Prepared) -> float:
     L'Argentière-la-Bessée" and "Café compost à L'Argentière-la-Bessée" share a long town
     name, not an event. Every title below MIN_TITLE is refused, so rapidfuzz may stop early
     (it returns 0 under a cutoff): most candidate pairs end here."""
-    places = a.place_words | b.place_words
-    first = " ".join(w for w in a.words if w not in places) or a.title
-    second = " ".join(w for w in b.words if w not in places) or b.title
+    first = _without(a, b.place_words)
+    second = _without(b, a.place_words)
     return (
         max(
             fuzz.token_sort_ratio(first, second, score_cutoff=100 * MIN_TITLE),
@@ -161,6 +161,14 @@ def _title_similarity(a: _Prepared, b: _Prepared) -> float:
         )
         / 100
     )
+
+
+def _without(item: _Prepared, places: frozenset[str]) -> str:
+    """The title's words but for its own place's and `places` (the title itself if none
+    remain); the other record is usually in the same town, so nothing more goes."""
+    if places.isdisjoint(item.rest):
+        return " ".join(item.rest) or item.title
+    return " ".join(w for w in item.rest if w not in places) or item.title
 
 
 def _days(record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
@@ -180,7 +188,7 @@ class _Texts:
     def __init__(self) -> None:
         self.titles: dict[str, tuple[tuple[str, ...], str, bool]] = {}
         self.places: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
-        self.keys: dict[tuple[str, str], frozenset[str]] = {}
+        self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {}
 
     def title(self, title: str) -> tuple[tuple[str, ...], str, bool]:
         found = self.titles.get(title)
@@ -197,12 +205,14 @@ class _Texts:
             found = self.places[location] = (place, frozenset(" ".join(place).split()))
         return found
 
-    def blocking(self, record: DedupRecord) -> frozenset[str]:
+    def blocking(self, record: DedupRecord) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Blocking keys, and the title's words that are not the record's place."""
         key = (record.title, record.location)
         found = self.keys.get(key)
         if found is None:
             words, place_words = self.title(record.title)[0], self.place(record.location)[1]
-            found = self.keys[key] = _blocking_keys(words, place_words)
+            rest = tuple(w for w in words if w not in place_words)
+            found = self.keys[key] = (_blocking_keys(words, place_words), rest)
         return found
 
 
@@ -210,6 +220,7 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> 
     texts = texts or _Texts()
     words, title, generic = texts.title(record.title)
     place, place_words = texts.place(record.location)
+    keys, rest = texts.blocking(record)
     return _Prepared(
         record,
         words,
@@ -217,8 +228,9 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> 
         place,
         _days(record, tz),
         generic=generic,
-        keys=texts.blocking(record),
+        keys=keys,
         place_words=place_words,
+        rest=rest,
     )
 
 

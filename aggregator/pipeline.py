@@ -132,6 +132,7 @@ class Prepared:
     skipped: int
     seconds: float
     error: str | None = None
+    rows: list[dict[str, object]] | None = None  # write.event_rows(intents)
 
 
 def prepare(
@@ -154,7 +155,8 @@ def prepare(
         return Prepared([], [], 0, time.monotonic() - started, error=str(exc))
     intents = [i for i in normalise(parsed, source, options.timezone) if in_window(i, window)]
     intents = tag_events(intents, load_gazetteer(dict(options.aliases)), source.territory)
-    return Prepared(intents, parsed.warnings, parsed.skipped, time.monotonic() - started)
+    rows = write.event_rows(intents)
+    return Prepared(intents, parsed.warnings, parsed.skipped, time.monotonic() - started, rows=rows)
 
 
 def ingest(
@@ -197,6 +199,7 @@ def ingest(
         window.start,
         now,
         duration,
+        prepared.rows,
     )
 
 

@@ -44,8 +44,18 @@ def content_hash(intent: EventIntent) -> str:
     return hashlib.sha256(json.dumps(fields, default=str).encode()).hexdigest()
 
 
-def _row(intent: EventIntent) -> dict[str, object]:
+def event_rows(intents: Sequence[EventIntent]) -> list[dict[str, object]]:
+    """The stored form of each occurrence (pure: may run in a parser process, which takes
+    this CPU work off the single writer)."""
+    folded: dict[str, str] = {}  # a series' occurrences share their text
+    return [_row(intent, folded) for intent in intents]
+
+
+def _row(intent: EventIntent, folded: dict[str, str]) -> dict[str, object]:
     tags = "|" + "|".join(intent.tags) + "|" if intent.tags else ""
+    text = " ".join((intent.title, intent.location, intent.description, tags))
+    if text not in folded:
+        folded[text] = fold(text)
     return {
         "title": intent.title,
         "description": intent.description,
@@ -61,7 +71,7 @@ def _row(intent: EventIntent) -> dict[str, object]:
         "status": str(intent.status),
         "territory": intent.territory,
         "tags": tags,
-        "search_text": fold(" ".join((intent.title, intent.location, intent.description, tags))),
+        "search_text": folded[text],
         "content_hash": content_hash(intent),
     }
 
@@ -190,8 +200,11 @@ def apply_refresh(
     window_start: dt.datetime,
     now: dt.datetime,
     duration: float,
+    rows: Sequence[dict[str, object]] | None = None,
 ) -> RefreshResult:
+    """Store a good parse; `rows` are event_rows(intents) when already worked out."""
     source_id = fetched.source_id
+    rows = rows if rows is not None else event_rows(intents)
     with engine.begin() as conn:
         existing = {
             (row.uid, row.recurrence_id): row
@@ -208,8 +221,7 @@ def apply_refresh(
             )
         }
         inserts, updates = [], []
-        for intent in intents:
-            values = _row(intent)
+        for intent, values in zip(intents, rows, strict=True):
             row = existing.pop((intent.uid, intent.recurrence_id), None)
             if row is None:
                 inserts.append(
