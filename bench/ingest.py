@@ -43,31 +43,40 @@ def floor(folder: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "vevents": components, "peak": peak_mb()}
 
 
-def _descendants_peak_mb() -> float:
-    """Summed peak memory of this process's descendants still alive (the parser
-    processes, children of multiprocessing's fork server), from /proc."""
+def _descendants_mb() -> tuple[float, float]:
+    """Memory of this process's descendants still alive (the parser processes and their fork
+    server), from /proc: summed peak RSS, which counts the pages they share (the modules the
+    fork server imported once) in each, and summed PSS now, which splits shared pages."""
     parents: dict[int, int] = {}
-    peaks: dict[int, float] = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            fields = dict(
-                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
-            )
-        except OSError:
+            ppid = next(x for x in status.read_text().splitlines() if x.startswith("PPid:"))
+        except (OSError, StopIteration):
             continue  # gone meanwhile
-        pid = int(status.parent.name)
-        parents[pid] = int(fields["PPid"])
-        peaks[pid] = int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
-    mine, total = {os.getpid()}, 0.0
+        parents[int(status.parent.name)] = int(ppid.split()[1])
+    mine = {os.getpid()}
     grew = True
     while grew:
         grew = False
         for pid, parent in parents.items():
             if parent in mine and pid not in mine:
                 mine.add(pid)
-                total += peaks[pid]
                 grew = True
-    return total
+    peak = pss = 0.0
+    for pid in mine - {os.getpid()}:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        peak += _kb(status, "VmHWM:") / 1024
+        pss += _kb(rollup, "Pss:") / 1024
+    return peak, pss
+
+
+def _kb(text: str, label: str) -> int:
+    line = next((x for x in text.splitlines() if x.startswith(label)), f"{label} 0 kB")
+    return int(line.split()[1])
 
 
 def ours(folder: Path, database: Path, profile: bool, processes: int) -> dict[str, float]:
@@ -82,11 +91,11 @@ def ours(folder: Path, database: Path, profile: bool, processes: int) -> dict[st
         SourceConfig(id=p.stem, name=p.stem, url=str(p)) for p in sorted(folder.glob("*.ics"))
     ]
     options = RefreshOptions(workers=4, parse_processes=processes)
-    helpers = [0.0]
+    helpers = [0.0, 0.0]
 
     def progress(done: int, total: int, _result: object) -> None:
         if done == total:  # the parser processes are still alive: read their peaks
-            helpers[0] = _descendants_peak_mb()
+            helpers[:] = _descendants_mb()
 
     profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
@@ -116,6 +125,7 @@ def ours(folder: Path, database: Path, profile: bool, processes: int) -> dict[st
         "occurrences": occurrences,
         "peak": peak_mb(),
         "helpers_peak": helpers[0],
+        "helpers_pss": helpers[1],
         "unchanged_ms": unchanged * 1000 / len(configs),
     }
 
@@ -153,7 +163,8 @@ def main() -> None:
         print(
             f"    {label}   {mine['seconds']:7.2f} s  "
             f"{mine['occurrences'] / mine['seconds']:6.0f} occ./s     peak {peak:4.0f} MB "
-            f"(main {mine['peak']:.0f} + parsers {mine['helpers_peak']:.0f})"
+            f"(main {mine['peak']:.0f} + parsers {mine['helpers_peak']:.0f}; parsers' "
+            f"proportional share at the end {mine['helpers_pss']:.0f})"
         )
         print(
             f"      read, parse, expand, normalise, tag, store {mine['stored']:6.2f} s "

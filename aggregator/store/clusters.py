@@ -50,13 +50,18 @@ def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterR
         )  # fmt: skip
         records: list[DedupRecord] = []
         previous: dict[str, str] = {}
+        # The occurrences of a series repeat their texts: keep one copy of each.
+        texts: dict[str, str] = {}
         for r in rows:
             records.append(DedupRecord(
-                id=r.public_id, source_id=r.source_id, title=r.title, start=r.start_at,
-                end=r.end_at, all_day=r.all_day, location=r.location, territory=r.territory,
-                uid=r.uid, url=r.url, first_seen=r.first_seen_at,
+                id=r.public_id, source_id=r.source_id, title=texts.setdefault(r.title, r.title),
+                start=r.start_at, end=r.end_at, all_day=r.all_day,
+                location=texts.setdefault(r.location, r.location), territory=r.territory,
+                uid=texts.setdefault(r.uid, r.uid), url=r.url and texts.setdefault(r.url, r.url),
+                first_seen=r.first_seen_at,
             ))  # fmt: skip
             previous[r.public_id] = r.cluster_id
+        del texts
         clusters = cluster(records, previous, _overrides(conn), tz)
         changed = [
             {"_pid": pid, "cluster_id": cid}
