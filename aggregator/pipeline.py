@@ -280,6 +280,12 @@ def refresh(
                         finish(_ingest_guarded(engine, source, fetched, options, moment, prepared))
         finally:
             if parsers is not None:
+                if usable is None:
+                    # The pool broke: a surviving worker may be blocked writing its result
+                    # into a pipe nobody reads any more, and shutdown() would wait for it
+                    # forever (seen on CPython 3.11).
+                    for process in list(getattr(parsers, "_processes", {}).values()):
+                        process.kill()
                 parsers.shutdown(cancel_futures=True)
     if dedup and any(r.outcome == "ok" for r in results):
         # Dedup looks across sources, so it runs once the whole batch is stored.
