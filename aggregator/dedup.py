@@ -95,14 +95,13 @@ class _Prepared:
 KEY_LENGTH = 5
 
 
-def _blocking_keys(words: tuple[str, ...], own: frozenset[str]) -> frozenset[str]:
+def _blocking_keys(words: tuple[str, ...], rest: tuple[str, ...]) -> frozenset[str]:
     """Word prefixes, so "atelier"/"ateliers" or "compostage"/"compostages" meet; the
     record's own town or venue named in its title ("Repair café à Gap" at "MJC, Gap") is
-    left out when other words remain: it pairs every event of the town that day (four in
-    five candidate pairs on a generated agenda) and never decides a match alone, since
-    _conflicting_words ignores place words."""
-    kept = [w for w in words if w not in own] or list(words)
-    return frozenset(w[:KEY_LENGTH] for w in kept)
+    left out when other words remain (`rest`): it pairs every event of the town that day
+    (four in five candidate pairs on a generated agenda) and never decides a match alone,
+    since _conflicting_words ignores place words."""
+    return frozenset(w[:KEY_LENGTH] for w in rest or words)
 
 
 def title_words(title: str) -> tuple[str, ...]:
@@ -205,14 +204,15 @@ class _Texts:
             found = self.places[location] = (place, frozenset(" ".join(place).split()))
         return found
 
-    def blocking(self, record: DedupRecord) -> tuple[frozenset[str], tuple[str, ...]]:
+    def blocking(
+        self, record: DedupRecord, words: tuple[str, ...], place_words: frozenset[str]
+    ) -> tuple[frozenset[str], tuple[str, ...]]:
         """Blocking keys, and the title's words that are not the record's place."""
         key = (record.title, record.location)
         found = self.keys.get(key)
         if found is None:
-            words, place_words = self.title(record.title)[0], self.place(record.location)[1]
             rest = tuple(w for w in words if w not in place_words)
-            found = self.keys[key] = (_blocking_keys(words, place_words), rest)
+            found = self.keys[key] = (_blocking_keys(words, rest), rest)
         return found
 
 
@@ -220,7 +220,7 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> 
     texts = texts or _Texts()
     words, title, generic = texts.title(record.title)
     place, place_words = texts.place(record.location)
-    keys, rest = texts.blocking(record)
+    keys, rest = texts.blocking(record, words, place_words)
     return _Prepared(
         record,
         words,
