@@ -51,12 +51,21 @@ class _Refused(Exception):
 UrlGuard = Callable[[str], None]
 
 
-def make_session(connections: int = 32) -> requests.Session:
+def make_session(connections: int = 32, guard: UrlGuard | None = None) -> requests.Session:
     """One session for a refresh's worker threads: a pool as large as their number, so
-    every worker keeps its connection (urllib3 keeps 10 per host by default)."""
+    every worker keeps its connection (urllib3 keeps 10 per host by default). With a
+    guard (aggregator.guard.Guard), every connection goes to a vetted address only."""
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT})
-    adapter = requests.adapters.HTTPAdapter(pool_connections=connections, pool_maxsize=connections)
+    adapter: requests.adapters.HTTPAdapter
+    if guard is not None and hasattr(guard, "adapter"):
+        adapter = guard.adapter(connections)
+        # A proxy from the environment would connect on our behalf, past the pinning.
+        session.trust_env = False
+    else:
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=connections, pool_maxsize=connections
+        )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

@@ -47,7 +47,7 @@ class SourceConfig:
 
     @property
     def is_local(self) -> bool:
-        return not self.url.startswith(("http://", "https://"))
+        return not self.url.lower().startswith(("http://", "https://"))
 
 
 @dataclass(frozen=True)

@@ -228,7 +228,7 @@ def refresh(
     scheduler runs it once for many sources)."""
     write.sync_sources(engine, configs)
     chosen = [c for c in configs if (c.id in only if only else c.enabled)]
-    session = session or make_session(max(1, options.workers))
+    session = session or make_session(max(1, options.workers), options.guard)
     results: list[RefreshResult] = []
     parsers = usable = _parser_pool(options, len(chosen))
     # What a worker process needs (the guard only serves fetching, here in this process).

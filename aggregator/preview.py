@@ -34,7 +34,9 @@ class Preview:
 
 def normalise_url(url: str) -> str:
     url = url.strip()
-    return "https://" + url[len("webcal://") :] if url.startswith("webcal://") else url
+    if url[:9].lower() == "webcal://":
+        return "https://" + url[len("webcal://") :]
+    return url
 
 
 def preview_url(
@@ -50,7 +52,8 @@ def preview_url(
     except UnsafeUrl as exc:
         return Preview(url, error=str(exc))
     probe = SourceConfig(id="preview", name="preview", url=url, territory=territory)
-    fetched = fetch(probe, None, make_session(), limits, make_guard(allow_hosts))
+    guard = make_guard(allow_hosts)
+    fetched = fetch(probe, None, make_session(4, guard), limits, guard)
     if fetched.outcome is FetchOutcome.FAILED or fetched.body is None:
         return Preview(url, error=fetched.error or "Échec du téléchargement")
     now = dt.datetime.now(dt.UTC)

@@ -87,12 +87,17 @@ def _key_line(text: str, start: int, key: str) -> int:
 
 
 def _resolve_url(raw: str, base_dir: Path) -> str:
-    if raw.startswith("webcal://"):
-        return "https://" + raw[len("webcal://") :]
-    if raw.startswith(("http://", "https://")):
-        return raw
-    if raw.startswith("file://"):
-        return str(Path(raw[len("file://") :]))
+    """A URL with its scheme in lower case (`HTTP://` is a URL, never a relative path),
+    or an absolute path for a file written by hand."""
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*)://", raw, re.I)
+    if scheme:
+        name = scheme.group(1).lower()
+        rest = raw[scheme.end() :]
+        if name == "webcal":
+            return "https://" + rest
+        if name == "file":
+            return str(Path(rest))
+        return f"{name}://{rest}"
     return str((base_dir / raw).resolve())
 
 
