@@ -1,9 +1,12 @@
 """The refresh, end to end: sources -> fetch -> parse -> normalise -> tag -> store.
 
 Fetching runs in a bounded thread pool (it waits on the network). Parsing, normalising and
-tagging (`prepare`, pure) run in the calling thread, or for a batch of many sources in a pool
-of processes, since they are CPU work the GIL would serialise. Storing runs in the calling
-thread as each document is ready, so there is a single writer. Every failure is a value
+tagging (`prepare`, pure) run in parser processes under a CPU and memory budget
+(aggregator.budget): one for a few sources, several for a large batch, since they are CPU
+work the GIL would serialise and documents from outside may ask for unbounded work. A
+document whose parser process dies is parsed again alone; if that dies too, it is a failed
+fetch (never parsed in this process). Storing runs in the calling thread as each document
+is ready, so there is a single writer. Every failure is a value
 recorded on its own source; nothing one source does reaches another. (Parser processes
 import the program's main module again: keep its work under `if __name__ == "__main__"`.)
 """
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import (
@@ -30,19 +32,29 @@ from zoneinfo import ZoneInfo
 import requests
 import sqlalchemy as sa
 
+from aggregator.budget import (
+    Budget,
+    OverBudget,
+    ParserDied,
+    discard,
+    parser_pool,
+    run_alone,
+    within,
+)
 from aggregator.fetch import FetchLimits, UrlGuard, fetch, make_session
 from aggregator.guard import make_guard
 from aggregator.model import (
     EventIntent,
     FeedFetched,
     FetchOutcome,
+    Kind,
     ParseError,
     RefreshResult,
     SourceConfig,
     SourceState,
 )
 from aggregator.normalise import normalise
-from aggregator.parse import Window, parse_document
+from aggregator.parse import Window, parse_document, sniff
 from aggregator.settings import Settings
 from aggregator.store import analyze, write
 from aggregator.store.clusters import recluster
@@ -66,7 +78,10 @@ class RefreshOptions:
     limits: FetchLimits = field(default_factory=FetchLimits)
     guard: UrlGuard | None = None
     aliases: tuple[tuple[str, str], ...] = ()  # [aliases] of sources.toml
-    parse_processes: int = 1  # >1: a batch's documents are parsed in that many processes
+    # Parser processes for a large batch (one for a few sources); 0 parses in this process
+    # without a budget (benchmarks' baseline only: never for documents from outside).
+    parse_processes: int = 1
+    budget: Budget = field(default_factory=Budget)
 
     @classmethod
     def from_settings(
@@ -82,6 +97,7 @@ class RefreshOptions:
             future_days=settings.window_future_days,
             workers=settings.fetch_workers,
             parse_processes=settings.parse_processes,
+            budget=Budget(settings.parse_cpu_seconds, settings.parse_memory_mb * 1_000_000),
             limits=FetchLimits(
                 timeout=settings.fetch_timeout,
                 deadline=settings.fetch_deadline,
@@ -133,6 +149,7 @@ class Prepared:
     seconds: float
     error: str | None = None
     rows: list[dict[str, object]] | None = None  # write.event_rows(intents)
+    kind: str | None = None  # what the document turned out to be (ics, rss, ...)
 
 
 def prepare(
@@ -156,7 +173,11 @@ def prepare(
     intents = [i for i in normalise(parsed, source, options.timezone) if in_window(i, window)]
     intents = tag_events(intents, load_gazetteer(dict(options.aliases)), source.territory)
     rows = write.event_rows(intents)
-    return Prepared(intents, parsed.warnings, parsed.skipped, time.monotonic() - started, rows=rows)
+    seconds = time.monotonic() - started
+    kind = str(
+        parsed.kind if parsed.kind is not Kind.AUTO else sniff(fetched.body, fetched.content_type)
+    )
+    return Prepared(intents, parsed.warnings, parsed.skipped, seconds, rows=rows, kind=kind)
 
 
 def ingest(
@@ -204,14 +225,10 @@ def ingest(
 
 
 def _parser_pool(options: RefreshOptions, batch: int) -> ProcessPoolExecutor | None:
-    if options.parse_processes <= 1 or batch < PARALLEL_FROM:
+    if options.parse_processes <= 0:
         return None
-    # forkserver, not fork: the caller has threads (fetchers, a scheduler), and a child
-    # forked in the middle of one of their locks would hang.
-    context = multiprocessing.get_context("forkserver")
-    # Workers fork from a server that imported the parsers once, not each on its own.
-    context.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(min(options.parse_processes, batch), mp_context=context)
+    processes = min(options.parse_processes, batch) if batch >= PARALLEL_FROM else 1
+    return parser_pool(max(1, processes), options.budget, __name__)
 
 
 def refresh(
@@ -230,9 +247,10 @@ def refresh(
     chosen = [c for c in configs if (c.id in only if only else c.enabled)]
     session = session or make_session(max(1, options.workers), options.guard)
     results: list[RefreshResult] = []
-    parsers = usable = _parser_pool(options, len(chosen))
+    parsers = _parser_pool(options, len(chosen))
     # What a worker process needs (the guard only serves fetching, here in this process).
     portable = replace(options, guard=None)
+    cpu, memory = options.budget.cpu_seconds, options.budget.memory_bytes
 
     def finish(result: RefreshResult) -> None:
         _log_result(result)
@@ -262,31 +280,34 @@ def refresh(
                     if future in fetching:
                         source = fetching.pop(future)
                         fetched = _fetched(source, future)
-                        if usable is not None and fetched.outcome is FetchOutcome.FETCHED:
+                        if parsers is not None and fetched.outcome is FetchOutcome.FETCHED:
                             try:
-                                job = usable.submit(prepare, source, fetched, portable, moment)
+                                parse = parsers.submit(
+                                    within, cpu, memory, prepare, source, fetched, portable, moment
+                                )
                             except BrokenProcessPool:
-                                usable = None  # a parser process died: parse the rest here
+                                prepared = _alone(source, fetched, portable, moment)
+                                parsers = _renewed(parsers, options, len(chosen))
                             else:
-                                parsing[job] = (source, fetched)
-                                pending.add(job)
+                                parsing[parse] = (source, fetched)
+                                pending.add(parse)
                                 continue
+                            finish(
+                                _ingest_guarded(engine, source, fetched, options, moment, prepared)
+                            )
+                            continue
                         finish(_ingest_guarded(engine, source, fetched, options, moment))
                     else:
                         source, fetched = parsing.pop(future)
-                        prepared = _prepared(source, future)
-                        if prepared is None:
-                            usable = None  # the pool is broken: the rest parse here too
-                        finish(_ingest_guarded(engine, source, fetched, options, moment, prepared))
+                        maybe = _prepared(source, future)
+                        if maybe is None:  # its parser process died: once more, alone
+                            maybe = _alone(source, fetched, portable, moment)
+                            if parsers is not None and not parsing:
+                                parsers = _renewed(parsers, options, len(chosen))
+                        finish(_ingest_guarded(engine, source, fetched, options, moment, maybe))
         finally:
             if parsers is not None:
-                if usable is None:
-                    # The pool broke: a surviving worker may be blocked writing its result
-                    # into a pipe nobody reads any more, and shutdown() would wait for it
-                    # forever (seen on CPython 3.11).
-                    for process in list(getattr(parsers, "_processes", {}).values()):
-                        process.kill()
-                parsers.shutdown(cancel_futures=True)
+                discard(parsers)
     if dedup and any(r.outcome == "ok" for r in results):
         # Dedup looks across sources, so it runs once the whole batch is stored.
         moment = now or dt.datetime.now(dt.UTC)
@@ -312,16 +333,41 @@ def _fetched(source: SourceConfig, future: Future[FeedFetched]) -> FeedFetched:
 
 def _prepared(source: SourceConfig, future: Future[Prepared]) -> Prepared | None:
     """The parser process's work, or None when a parser process died (killed, out of
-    memory): every document the pool held is then parsed again in this process, as it
-    would have been without parser processes."""
+    memory) before finishing it."""
     try:
         return future.result()
     except BrokenProcessPool:
-        log.warning("parse source=%s: a parser process died, parsing here", source.id)
+        log.warning("parse source=%s: a parser process died, parsing it again alone", source.id)
         return None
+    except OverBudget as exc:
+        log.warning("parse source=%s over budget: %s", source.id, exc)
+        return Prepared([], [], 0, 0.0, error=str(exc))
     except Exception as exc:  # a bug met on this source's data
         log.error("parse source=%s crashed: %r", source.id, exc)
         return Prepared([], [], 0, 0.0, error=f"Erreur interne : {exc!r}")
+
+
+def _alone(
+    source: SourceConfig, fetched: FeedFetched, options: RefreshOptions, now: dt.datetime
+) -> Prepared:
+    """A document whose parser process died, parsed again in a process of its own: if that
+    dies too, the document is what kills it, and it is a failed fetch."""
+    try:
+        return run_alone(options.budget, __name__, prepare, source, fetched, options, now)
+    except (OverBudget, ParserDied) as exc:
+        log.warning("parse source=%s failed alone: %s", source.id, exc)
+        return Prepared([], [], 0, 0.0, error=str(exc))
+    except Exception as exc:
+        log.error("parse source=%s crashed: %r", source.id, exc)
+        return Prepared([], [], 0, 0.0, error=f"Erreur interne : {exc!r}")
+
+
+def _renewed(
+    parsers: ProcessPoolExecutor, options: RefreshOptions, batch: int
+) -> ProcessPoolExecutor | None:
+    """A fresh pool in place of a broken one, for the documents still to come."""
+    discard(parsers)
+    return _parser_pool(options, batch)
 
 
 def _ingest_guarded(

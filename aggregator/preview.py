@@ -9,15 +9,15 @@ import collections
 import datetime as dt
 from dataclasses import dataclass, field
 
+from aggregator.budget import Budget, OverBudget, ParserDied, run_alone
 from aggregator.fetch import FetchLimits, fetch, make_session
 from aggregator.guard import UnsafeUrl, check_url, make_guard
-from aggregator.model import EventIntent, FetchOutcome, Kind, ParseError, SourceConfig
-from aggregator.normalise import normalise
-from aggregator.parse import Window, parse_document, sniff
-from aggregator.territory import load_gazetteer, tag_events
+from aggregator.model import EventIntent, FetchOutcome, SourceConfig
+from aggregator.pipeline import RefreshOptions, prepare
 
 PREVIEW_EVENTS = 10
 PREVIEW_LIMITS = FetchLimits(timeout=10, deadline=20)  # an admin is waiting
+PREVIEW_BUDGET = Budget(cpu_seconds=20)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ def preview_url(
     timezone: str = "Europe/Paris",
     territory: str | None = None,
     limits: FetchLimits = PREVIEW_LIMITS,
+    budget: Budget = PREVIEW_BUDGET,
 ) -> Preview:
     url = normalise_url(url)
     try:
@@ -57,22 +58,24 @@ def preview_url(
     if fetched.outcome is FetchOutcome.FAILED or fetched.body is None:
         return Preview(url, error=fetched.error or "Échec du téléchargement")
     now = dt.datetime.now(dt.UTC)
-    window = Window(now - dt.timedelta(days=1), now + dt.timedelta(days=365), now.date())
+    # Parsed like any refresh: in a parser process under the budget, never in the caller
+    # (a web worker) itself.
+    options = RefreshOptions(timezone=timezone, past_days=1, future_days=365, budget=budget)
     try:
-        kind = sniff(fetched.body, fetched.content_type)
-        parsed = parse_document(fetched.body, kind, window, fetched.final_url,
-                                fetched.content_type)  # fmt: skip
-    except ParseError as exc:
+        prepared = run_alone(budget, "aggregator.pipeline", prepare, probe, fetched, options, now)
+    except (OverBudget, ParserDied) as exc:
         return Preview(url, error=str(exc))
-    intents = tag_events(normalise(parsed, probe, timezone), load_gazetteer(), territory)
+    if prepared.error is not None:
+        return Preview(url, error=prepared.error)
+    intents = prepared.intents
     upcoming = sorted((i for i in intents if (i.end or i.start) >= now), key=lambda i: i.start)
     counts = collections.Counter(i.territory or "—" for i in upcoming)
     return Preview(
         url=url,
-        kind=str(parsed.kind if parsed.kind is not Kind.AUTO else kind),
+        kind=prepared.kind,
         events=upcoming[:PREVIEW_EVENTS],
         total=len(upcoming),
-        skipped=parsed.skipped,
+        skipped=prepared.skipped,
         territories=dict(counts.most_common()),
-        warnings=parsed.warnings,
+        warnings=prepared.warnings,
     )

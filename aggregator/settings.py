@@ -52,7 +52,17 @@ SETTINGS = (
     Setting(
         "AGENDA_PARSE_PROCESSES",
         "2",
-        "Processes parsing feeds when a refresh covers many sources (1: no extra process).",
+        "Parser processes for a refresh of many sources (one parses a refresh of a few).",
+    ),
+    Setting(
+        "AGENDA_PARSE_CPU_SECONDS",
+        "60",
+        "CPU time one document may take to parse; past it the fetch fails, events are kept.",
+    ),
+    Setting(
+        "AGENDA_PARSE_MEMORY_MB",
+        "1024",
+        "Memory (MB) a parser process may add while parsing one document.",
     ),
     Setting("AGENDA_MAX_BODY_BYTES", "20000000", "Largest feed body accepted (after gzip)."),
     Setting("AGENDA_FETCH_TIMEOUT", "20", "Connect/read timeout per request, seconds."),
@@ -77,6 +87,8 @@ class Settings:
     secure_cookies: bool
     fetch_workers: int
     parse_processes: int
+    parse_cpu_seconds: int
+    parse_memory_mb: int
     max_body_bytes: int
     fetch_timeout: float
     fetch_deadline: float
@@ -131,6 +143,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secure_cookies=env["AGENDA_SECURE_COOKIES"] in ("1", "true", "yes"),
         fetch_workers=_int(env, "AGENDA_FETCH_WORKERS"),
         parse_processes=_int(env, "AGENDA_PARSE_PROCESSES"),
+        parse_cpu_seconds=_int(env, "AGENDA_PARSE_CPU_SECONDS"),
+        parse_memory_mb=_int(env, "AGENDA_PARSE_MEMORY_MB"),
         max_body_bytes=_int(env, "AGENDA_MAX_BODY_BYTES"),
         fetch_timeout=float(_int(env, "AGENDA_FETCH_TIMEOUT")),
         fetch_deadline=float(_int(env, "AGENDA_FETCH_DEADLINE")),

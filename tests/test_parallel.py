@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from aggregator import pipeline
+from aggregator import budget, pipeline
 from aggregator.model import SourceConfig
 from aggregator.pipeline import PARALLEL_FROM, RefreshOptions, refresh
 from aggregator.store import make_engine, migrate
@@ -20,7 +20,7 @@ from aggregator.store.schema import events
 from bench.feeds import calendar
 from tests.conftest import NOW, source
 
-SERIAL = RefreshOptions(workers=4, parse_processes=1)
+SERIAL = RefreshOptions(workers=4, parse_processes=0)  # in this process: the reference
 PARALLEL = RefreshOptions(workers=4, parse_processes=2)
 
 
@@ -36,14 +36,26 @@ class CountingPool(ProcessPoolExecutor):
 
 class DyingPool(ProcessPoolExecutor):
     """The real pool, whose processes are killed (as by the OOM killer) right after the
-    first document is sent."""
+    first document is sent to the first pool."""
+
+    killed = False
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
         future = super().submit(fn, *args, **kwargs)
-        if not getattr(self, "killed", False):
-            self.killed = True
+        if not type(self).killed:
+            type(self).killed = True
             for process in list(self._processes.values()):  # type: ignore[attr-defined]
                 os.kill(process.pid, signal.SIGKILL)
+        return future
+
+
+class AlwaysDyingPool(ProcessPoolExecutor):
+    """Every parser process is killed as soon as it is given a document."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        for process in list(self._processes.values()):  # type: ignore[attr-defined]
+            os.kill(process.pid, signal.SIGKILL)
         return future
 
 
@@ -75,7 +87,7 @@ def test_processes_store_what_one_process_stores(
     reference = make_engine(f"sqlite:///{tmp_path / 'reference.sqlite3'}")
     migrate(reference)
     expected = refresh(reference, configs, SERIAL, now=NOW)
-    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(budget, "ProcessPoolExecutor", CountingPool)
     CountingPool.submitted = 0
 
     results = refresh(engine, configs, PARALLEL, now=NOW)
@@ -91,7 +103,7 @@ def test_processes_store_what_one_process_stores(
     assert CountingPool.submitted == len(configs) + 1  # only the broken one was parsed again
 
 
-def test_documents_a_dead_parser_process_held_are_parsed_here(
+def test_documents_a_dead_parser_process_held_are_parsed_again_alone(
     engine: sa.Engine,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -103,11 +115,37 @@ def test_documents_a_dead_parser_process_held_are_parsed_here(
     reference = make_engine(f"sqlite:///{tmp_path / 'reference.sqlite3'}")
     migrate(reference)
     refresh(reference, configs, SERIAL, now=NOW)
-    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", DyingPool)
+    monkeypatch.setattr(budget, "ProcessPoolExecutor", DyingPool)
+    DyingPool.killed = False
+    # Never in this process (parser processes fork from a server that has the real one).
+    monkeypatch.setattr(pipeline, "parse_document", _parsed_in_the_refreshing_process)
 
     results = refresh(engine, configs, PARALLEL, now=NOW)
 
-    assert "a parser process died" in caplog.text
+    assert DyingPool.killed and "a parser process died" in caplog.text
     assert [(r.source_id, r.outcome) for r in results] == [(c.id, "ok") for c in configs]
     current = {row for row in stored(engine) if row[-1] is None}  # not removed
     assert current == stored(reference)
+
+
+def _parsed_in_the_refreshing_process(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("a document was parsed in the refreshing process")
+
+
+def test_a_document_that_kills_its_parser_fails_and_keeps_the_last_good_events(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killing the parser never makes the refreshing process parse the document itself
+    (the attack: a document that takes the parser down is then run in the main process)."""
+    configs = feeds(tmp_path, 2)
+    refresh(engine, configs, SERIAL, now=NOW)
+    before = stored(engine)
+    feeds(tmp_path, len(configs), variant=1)
+    monkeypatch.setattr(budget, "ProcessPoolExecutor", AlwaysDyingPool)
+    monkeypatch.setattr(pipeline, "parse_document", _parsed_in_the_refreshing_process)
+
+    results = refresh(engine, configs, PARALLEL, now=NOW)
+
+    assert [r.outcome for r in results] == ["failed", "failed"]
+    assert all("processus d'analyse" in (r.error or "") for r in results)
+    assert stored(engine) == before

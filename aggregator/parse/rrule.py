@@ -10,7 +10,9 @@ window even when only 1,000 occurrences are kept. Before expansion we therefore:
   forward by a whole number of periods, which yields exactly the same occurrences inside the
   window (dateutil steps in wall time, so do we);
 - skip a far-started rule with a huge COUNT, whose position in the series cannot be known
-  without walking it.
+  without walking it;
+- refuse rules dateutil cannot expand in bounded time at all (INTERVAL=0, a product of BY
+  parts in the thousands), keeping the first date.
 MONTHLY and YEARLY rules have at most 12 periods a year and are never slow. The period is
 returned too: `expand` asks for a short horizon first when a rule repeats within a day.
 """
@@ -31,6 +33,12 @@ PERIOD = {
 }
 MAX_PERIODS_BEFORE_WINDOW = 5_000  # walking this many periods costs a few milliseconds
 MAX_COUNT = 100_000
+# Instants one period of a rule may hold (the product of its BY parts' sizes). Real agendas
+# stay far below ("Mon-Fri at 9 and 14": 10; "every day of the year": 372); a product in the
+# hundreds of thousands costs dateutil seconds and hundreds of MB per series.
+MAX_BY_PRODUCT = 1_000
+BY_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYHOUR", "BYMINUTE",
+            "BYSECOND", "BYSETPOS")  # fmt: skip
 
 
 class Unbounded(ValueError):
@@ -50,6 +58,13 @@ def bound_recurrence(component: Any, window: Window, title: str) -> Bounded:
         return Bounded(None)
     rules = rules if isinstance(rules, list) else [rules]
     start = start_prop.dt
+    invalid = next((reason for rule in rules if (reason := _invalid(rule))), None)
+    if invalid:
+        # dateutil loops forever on INTERVAL=0 and explodes on huge BY products: the rule
+        # is not expanded at all, the first date is kept.
+        del component["RRULE"]
+        return Bounded(None, f"« {title} » : règle de récurrence refusée ({invalid}), "
+                             "seule la première date est gardée")  # fmt: skip
     if any(_every_second(rule) for rule in rules):
         del component["RRULE"]
         note = f"« {title} » : récurrence à la seconde ignorée, seule la première date est gardée"
@@ -76,6 +91,25 @@ def bound_recurrence(component: Any, window: Window, title: str) -> Bounded:
     if component.get("DTEND") is not None:
         _move(component, "DTEND", shift)
     return Bounded(step)
+
+
+def _invalid(rule: Any) -> str | None:
+    """Why a rule must not be expanded (RFC 5545 3.3.10: INTERVAL is a positive integer)."""
+    interval = _first(rule, "INTERVAL")
+    if interval is not None:
+        try:
+            if int(interval) < 1:
+                return f"INTERVAL={interval}"
+        except (TypeError, ValueError):
+            return f"INTERVAL={interval}"
+    product = 1
+    for part in BY_PARTS:
+        values = rule.get(part)
+        if values:
+            product *= len(values) if isinstance(values, list) else 1
+    if product > MAX_BY_PRODUCT:
+        return f"{product} instants par période"
+    return None
 
 
 def _every_second(rule: Any) -> bool:
