@@ -21,7 +21,7 @@ demo: $(STAMP)
 ## Serve the demo agenda offline on http://127.0.0.1:5000 (embedded SQLite under var/).
 run: demo
 	$(BIN)/aggregator fetch
-	$(BIN)/aggregator serve
+	AGENDA_BASE_URL=http://127.0.0.1:5000 $(BIN)/aggregator serve
 
 ## Benchmarks: figures and ratios printed side by side (about 15 minutes).
 bench: $(STAMP)

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -26,6 +27,12 @@ SETTINGS = (
         "AGENDA_DATABASE_URL",
         "sqlite:///var/agenda.sqlite3",
         "SQLAlchemy URL: SQLite (default, file under var/) or postgresql+psycopg://user@host/db.",
+    ),
+    Setting(
+        "AGENDA_BASE_URL",
+        "http://127.0.0.1:5000",
+        "Public address of the site: every absolute link in pages and feeds starts with it "
+        "(never taken from the request's Host).",
     ),
     Setting("AGENDA_TIMEZONE", "Europe/Paris", "Display zone, and zone of floating times."),
     Setting(
@@ -48,6 +55,8 @@ SETTINGS = (
         "0",
         "1 behind HTTPS: the admin session cookie is then sent over HTTPS only.",
     ),
+    Setting("AGENDA_CACHE_MAX_FEEDS", "200", "Built feeds kept on disk (least recently used go)."),
+    Setting("AGENDA_CACHE_MAX_MB", "1000", "Disk the built feeds may take, MB."),
     Setting("AGENDA_FETCH_WORKERS", "32", "How many sources are fetched at once."),
     Setting(
         "AGENDA_PARSE_PROCESSES",
@@ -80,9 +89,12 @@ class SettingsError(ValueError):
 class Settings:
     sources_path: Path
     database_url: str
+    base_url: str
     timezone: str
     secret_key: str
     cache_dir: Path
+    cache_max_feeds: int
+    cache_max_bytes: int
     allow_hosts: tuple[str, ...]
     secure_cookies: bool
     fetch_workers: int
@@ -133,12 +145,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"AGENDA_TIMEZONE={zone!r}: unknown time zone") from None
     url = env["AGENDA_DATABASE_URL"]
+    base = env["AGENDA_BASE_URL"].strip().rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise SettingsError(f"AGENDA_BASE_URL={base!r}: an address like https://agenda.example.org")
     return Settings(
         sources_path=Path(env["AGENDA_SOURCES"]),
         database_url=url,
+        base_url=base,
         timezone=zone,
         secret_key=_secret_key(env["AGENDA_SECRET_KEY"], Path("var")),
         cache_dir=Path(env["AGENDA_CACHE_DIR"]),
+        cache_max_feeds=_int(env, "AGENDA_CACHE_MAX_FEEDS"),
+        cache_max_bytes=_int(env, "AGENDA_CACHE_MAX_MB") * 1_000_000,
         allow_hosts=tuple(h.strip() for h in env["AGENDA_ALLOW_HOSTS"].split(",") if h.strip()),
         secure_cookies=env["AGENDA_SECURE_COOKIES"] in ("1", "true", "yes"),
         fetch_workers=_int(env, "AGENDA_FETCH_WORKERS"),

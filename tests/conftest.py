@@ -48,6 +48,8 @@ def postgres_problem() -> str | None:
 def _own_feed_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Built feeds go to a folder of this test's own."""
     monkeypatch.setenv("AGENDA_CACHE_DIR", str(tmp_path / "feed-cache"))
+    # Absolute links come from the configured address; Flask's test client says localhost.
+    monkeypatch.setenv("AGENDA_BASE_URL", "http://localhost")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -61,9 +61,10 @@ CHILD = textwrap.dedent(
             print("writing", flush=True)
             time.sleep(300)
 
-    config = SourceConfig(id="asso", name="Association test", url=sys.argv[2])
-    refresh(engine, [config], RefreshOptions(workers=1))
-    print("finished", flush=True)
+    if __name__ == "__main__":  # parser processes import the main module again
+        config = SourceConfig(id="asso", name="Association test", url=sys.argv[2])
+        refresh(engine, [config], RefreshOptions(workers=1))
+        print("finished", flush=True)
     """
 )
 

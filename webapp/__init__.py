@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request, url_for
 from flask_wtf import CSRFProtect
 
 from aggregator.settings import load_settings
@@ -21,6 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         DATABASE_URL=settings.database_url,
         TIMEZONE=settings.timezone,
         CACHE_DIR=str(settings.cache_dir),
+        CACHE_MAX_FEEDS=settings.cache_max_feeds,
+        CACHE_MAX_BYTES=settings.cache_max_bytes,
+        BASE_URL=settings.base_url,
         SOURCES_PATH=settings.sources_path,
         ALLOW_HOSTS=settings.allow_hosts,
         SESSION_COOKIE_HTTPONLY=True,
@@ -72,3 +75,15 @@ def _security_headers(response: Response) -> Response:
 def get_engine() -> sa.Engine:
     engine: sa.Engine = current_app.extensions["engine"]
     return engine
+
+
+def public_url(endpoint: str, query: str = "", **values: Any) -> str:
+    """An absolute link, from the configured public address (AGENDA_BASE_URL): never from
+    the request's Host, which anyone can set and which cached feeds would then carry to
+    every subscriber."""
+    path = url_for(endpoint, **values)
+    root = request.script_root if request else ""
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    base = str(current_app.config["BASE_URL"]).rstrip("/")
+    return base + path + (f"?{query}" if query else "")

@@ -108,6 +108,21 @@ class PairForm(FlaskForm):
     second = StringField("Autre événement", validators=[DataRequired(), Length(max=32)])
 
 
+def _same_site(target: str | None) -> str | None:
+    """A path of this site to go back to, or None: never another site (an attacker's page
+    can send any Referer), never a scheme-relative '//host' or a '/\\host' browsers read as one,
+    never a header-splitting character."""
+    if not target or any(ord(c) < 32 or c in "\\\x7f" for c in target):
+        return None  # (urlsplit would silently drop CR, LF and tabs)
+    parts = urlsplit(target)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
 # -- authentication ---------------------------------------------------------------------
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
@@ -128,8 +143,8 @@ def login() -> Any:
             session["admin"] = username
             session.permanent = True
             accounts.record(engine, username, "login", username)
-            target = request.args.get("next", "")
-            safe = target.startswith("/admin") and not target.startswith("//")
+            target = _same_site(request.args.get("next", "")) or ""
+            safe = target == "/admin" or target.startswith("/admin/")
             return redirect(target if safe else url_for("admin.sources"))
         accounts.record_failure(engine, keys, now)
         form.password.errors.append("Identifiant ou mot de passe incorrect.")
@@ -398,7 +413,7 @@ def moderate(event_id: str, action: str) -> Any:
     else:
         abort(404)
     flash("Décision enregistrée.", "ok")
-    return redirect(request.referrer or url_for("admin.events"))
+    return redirect(_same_site(request.referrer) or url_for("admin.events"))
 
 
 @bp.post("/evenements/<kind>")

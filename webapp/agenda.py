@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
@@ -28,7 +28,7 @@ from aggregator.store.read import (
     source_health,
 )
 from aggregator.territories import TERRITORIES
-from webapp import get_engine
+from webapp import get_engine, public_url
 from webapp.filters import PERIODS, current_filters, filters_query, query_from_args
 from webapp.formatting import local_days, zone
 
@@ -199,8 +199,11 @@ def event_jsonld(event: EventRow, page_url: str) -> Markup:
                 "longitude": event.geo[1],
             }
         data["location"] = place
-    # "</" cannot close the script element: JSON allows "<\/" for "</".
-    text = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # Inside <script>, "</script", "<!--" and "-->" change how an HTML parser reads the rest
+    # of the page: no <, > or & may appear literally (JSON reads \u003c as "<").
+    text = json.dumps(data, ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
     return Markup(text)
 
 
@@ -218,7 +221,7 @@ def event(public_id: str) -> Any:
     row = get_event(get_engine(), public_id)
     if row is None or row.removed_at is not None:
         abort(404)
-    page_url = url_for("agenda.event", public_id=row.id, _external=True)
+    page_url = public_url("agenda.event", public_id=row.id)
     return render_template(
         "event.html",
         event=row,
@@ -231,9 +234,9 @@ def event(public_id: str) -> Any:
 @bp.get("/sabonner")
 def subscribe() -> Any:
     query = filters_query()
-    ics = url_for("feeds.ics", _external=True) + (f"?{query}" if query else "")
+    ics = public_url("feeds.ics", query)
     webcal = "webcal://" + ics.split("://", 1)[1]
-    embed = url_for("agenda.embed", _external=True) + (f"?{query}" if query else "")
+    embed = public_url("agenda.embed", query)
     name = "Agenda ESS Hautes-Alpes"
     return render_template(
         "subscribe.html",
@@ -242,7 +245,7 @@ def subscribe() -> Any:
         google="https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe=""),
         outlook="https://outlook.live.com/calendar/0/addfromweb?"
         + urlencode({"url": ics, "name": name}),
-        rss=url_for("feeds.rss", _external=True) + (f"?{query}" if query else ""),
+        rss=public_url("feeds.rss", query),
         embed=embed,
         filters=current_filters(),
         territories=TERRITORIES,
@@ -259,8 +262,7 @@ def embed() -> Any:
     response = render_template(
         "embed.html",
         days=_by_day(rows),
-        more=url_for("agenda.index", _external=True)
-        + (f"?{filters_query()}" if filters_query() else ""),
+        more=public_url("agenda.index", filters_query()),
     )
     return response, 200, {"X-Embeddable": "1"}
 

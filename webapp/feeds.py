@@ -7,26 +7,29 @@ calendar clients polling every hour mostly get 304.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import force_locale
 
 from aggregator.store import version
 from aggregator.store.read import EventRow, get_event, query_events
 from aggregator.territories import TERRITORIES
-from webapp import export, get_engine
+from webapp import export, get_engine, public_url
 from webapp.export import calendar, syndication
-from webapp.filters import query_from_args
+from webapp.filters import FILTER_KEYS, query_from_args
 from webapp.formatting import zone
 
 bp = Blueprint("feeds", __name__)
@@ -34,6 +37,8 @@ CANCELLED_KEPT = dt.timedelta(days=30)  # removed events stay as CANCELLED this 
 ICS_PAST = dt.timedelta(days=30)
 CACHE_SIZE = 32
 SITE_NAME = "Agenda ESS Hautes-Alpes"
+# Every parameter query_from_args reads; nothing else reaches a feed or its cache key.
+FEED_KEYS = (*FILTER_KEYS, "limit", "offset")
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,9 @@ class FeedCache:
 
     Two levels: this process's memory, and files shared by every web process, written under
     a lock so that one process builds a feed while the others wait and then read it: the
-    merged feed is built once per data change, however many workers serve it.
+    merged feed is built once per data change, however many workers serve it. Both levels
+    are bounded (entries, and bytes on disk, least recently used out first), since anyone
+    can ask for a new filter set.
     """
 
     def __init__(self, size: int = CACHE_SIZE):
@@ -68,9 +75,19 @@ class FeedCache:
     def _loaded(path: Path) -> Built:
         body = path.read_bytes()
         stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+        # Last use, for the disk's LRU (set by hand: mounts often skip access times).
+        with contextlib.suppress(OSError):
+            os.utime(path, (time.time(), path.stat().st_mtime))
         return Built(body, hashlib.sha256(body).hexdigest()[:32], stamp)
 
-    def get(self, key: tuple[str, ...], build: Callable[[], bytes], folder: Path) -> Built:
+    def get(
+        self,
+        key: tuple[str, ...],
+        build: Callable[[], bytes],
+        folder: Path,
+        max_files: int = 200,
+        max_bytes: int = 1_000_000_000,
+    ) -> Built:
         with self.lock:
             if key in self.entries:
                 self.entries.move_to_end(key)
@@ -80,7 +97,8 @@ class FeedCache:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{kind}-{digest}-{data_version}.feed"
         if path.exists():
-            return self._remember(key, self._loaded(path))
+            with contextlib.suppress(FileNotFoundError):  # evicted meanwhile: build it
+                return self._remember(key, self._loaded(path))
         with (folder / f"{kind}-{digest}.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
             if not path.exists():
@@ -93,35 +111,64 @@ class FeedCache:
                 for old in folder.glob(f"{kind}-{digest}-*.feed"):
                     if old != path:
                         old.unlink(missing_ok=True)
+                evict(folder, max_files, max_bytes, keep=path)
             return self._remember(key, self._loaded(path))
+
+
+def evict(folder: Path, max_files: int, max_bytes: int, keep: Path) -> None:
+    """Remove the least recently used feeds until the folder is within both bounds."""
+    files = []
+    for path in folder.glob("*.feed"):
+        with contextlib.suppress(FileNotFoundError):
+            info = path.stat()
+            files.append((info.st_atime, info.st_size, path))
+    files.sort()
+    count, total = len(files), sum(size for _, size, _ in files)
+    for _, size, path in files:
+        if count <= max_files and total <= max_bytes:
+            break
+        if path == keep:
+            continue
+        path.unlink(missing_ok=True)
+        kind, digest = path.name.split("-")[:2]
+        (folder / f"{kind}-{digest}.lock").unlink(missing_ok=True)
+        count, total = count - 1, total - size
 
 
 CACHE = FeedCache()
 
 
 def _filters_key() -> str:
-    pairs = sorted((k, v) for k, values in request.args.lists() for v in values if k != "lang")
-    return "&".join(f"{k}={v}" for k, v in pairs)
+    """The filters that change a feed, normalised: unknown parameters, empty values,
+    repeats and order do not make another feed (nor another cache entry)."""
+    pairs = sorted({(k, v) for k in FEED_KEYS for v in request.args.getlist(k) if v})
+    return urlencode(pairs)
 
 
 def feed_name() -> str:
-    parts = [TERRITORIES.get(t, t) for t in request.args.getlist("territory")]
-    parts += request.args.getlist("tag")
+    """From the same normalised values as the cache key (a cached feed's name must not
+    depend on how its first asker spelled the query)."""
+    territories = sorted({t for t in request.args.getlist("territory") if t})
+    parts = [TERRITORIES.get(t, t) for t in territories]
+    parts += sorted({t for t in request.args.getlist("tag") if t})
     return f"{SITE_NAME} – {', '.join(parts)}" if parts else SITE_NAME
 
 
 def _page_url(event: EventRow) -> str:
-    return url_for("agenda.event", public_id=event.id, _external=True)
+    return public_url("agenda.event", public_id=event.id)
 
 
 def _serve(kind: str, mimetype: str, build: Callable[[], bytes]) -> Response:
+    query_from_args(zone())  # a bad filter is a 400 before anything is built or cached
     key = (kind, version.current(get_engine()), _filters_key())
 
     def build_in_french() -> bytes:
         with force_locale("fr"):  # cached per filters, whoever asks first
             return build()
 
-    built = CACHE.get(key, build_in_french, Path(current_app.config["CACHE_DIR"]))
+    config = current_app.config
+    built = CACHE.get(key, build_in_french, Path(config["CACHE_DIR"]),
+                      config["CACHE_MAX_FEEDS"], config["CACHE_MAX_BYTES"])  # fmt: skip
     response = Response(built.body, mimetype=mimetype)
     response.set_etag(built.etag)
     response.last_modified = built.built_at
@@ -134,7 +181,7 @@ def _serve(kind: str, mimetype: str, build: Callable[[], bytes]) -> Response:
 def _events_for_ics() -> list[EventRow]:
     tz = zone()
     query = query_from_args(tz)
-    if "start" not in request.args:
+    if not request.args.get("start") and not request.args.get("periode"):
         query = replace(query, start=dt.datetime.now(tz) - ICS_PAST)
     cutoff = dt.datetime.now(dt.UTC) - CANCELLED_KEPT
     rows = query_events(get_engine(), replace(query, include_removed=True))
@@ -164,8 +211,8 @@ def _syndicated(kind: str) -> Response:
     def build() -> bytes:
         rows = query_events(get_engine(), replace(query_from_args(tz), limit=500))
         return syndication(
-            rows, tz, kind, feed_name(), url_for("agenda.index", _external=True),
-            request.url, _page_url,
+            rows, tz, kind, feed_name(), public_url("agenda.index"),
+            public_url(f"feeds.{kind}", _filters_key()), _page_url,
         )  # fmt: skip
 
     mimetype = "application/atom+xml" if kind == "atom" else "application/rss+xml"

@@ -1,0 +1,74 @@
+"""Attacks through the admin area (issue 11, items 5-8, 12, 13): a careless or hostile admin,
+a stolen cookie, a burst of passwords. Real SQLite and PostgreSQL; real HTTP on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pytest_httpserver import HTTPServer
+
+from aggregator.sources import load_sources
+from tests.test_admin import PASSWORD, add_directly, admin, app, refetch, token
+
+__all__ = ["admin", "app"]
+
+
+@pytest.mark.parametrize(
+    ("referer", "expected"),
+    [
+        ("https://evil.example/phish", "/admin/evenements"),
+        ("//evil.example/phish", "/admin/evenements"),
+        ("/\\evil.example/phish", "/admin/evenements"),
+        ("http://localhost/admin/evenements?file=1", "/admin/evenements?file=1"),
+    ],
+)
+def test_moderation_goes_back_to_a_same_site_path_only(
+    admin: FlaskClient, app: Flask, httpserver: HTTPServer, referer: str, expected: str
+) -> None:
+    add_directly(app, httpserver)
+    refetch(app)
+    (event,) = app.test_client().get("/api/events").get_json()["events"]
+    csrf = token(admin, "/admin/evenements")
+    done = admin.post(f"/admin/evenements/{event['id']}/hide", data={"csrf_token": csrf},
+                      headers={"Referer": referer})  # fmt: skip
+    assert done.status_code == 302
+    assert done.headers["Location"] == expected
+
+
+@pytest.mark.parametrize(
+    "next_path", ["//evil.example", "/admin\r\nSet-Cookie: x=1", "https://evil.example/admin"]
+)
+def test_login_next_never_leaves_the_admin(app: Flask, next_path: str) -> None:
+    client = app.test_client()
+    csrf = token(client, "/admin/login")
+    form = {"csrf_token": csrf, "username": "camille", "password": PASSWORD}
+    done = client.post("/admin/login", query_string={"next": next_path}, data=form)
+    assert done.status_code == 302 and done.headers["Location"] == "/admin/"
+
+
+def _add_file_source(app: Flask, tmp_path: Path) -> None:
+    feed = tmp_path / "local.ics"
+    feed.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
+    path = Path(app.config["SOURCES_PATH"])
+    path.write_text(f'[[source]]\nid = "local"\nname = "Local"\nurl = "{feed}"\n')
+
+
+@pytest.mark.parametrize("url", ["/etc/passwd", "../../etc/passwd", "file:///etc/passwd",
+                                 "HTTP://127.0.0.1/../../etc/passwd"])  # fmt: skip
+def test_web_admins_cannot_set_a_file_path(
+    admin: FlaskClient, app: Flask, tmp_path: Path, url: str
+) -> None:
+    _add_file_source(app, tmp_path)
+    csrf = token(admin, "/admin/sources/local/edit")
+    form = {"csrf_token": csrf, "name": "Local", "url": url, "refresh": "1h", "enabled": "y",
+            "id": "local"}  # fmt: skip
+    answer = admin.post("/admin/sources/local/edit", data=form)
+    (config,) = load_sources(app.config["SOURCES_PATH"])
+    if url.startswith("HTTP"):  # a URL (to an allowed host here), never a path
+        assert answer.status_code == 302 and config.url.startswith("http://127.0.0.1/")
+        assert not config.is_local
+    else:
+        assert answer.status_code == 422 and "passwd" not in config.url
