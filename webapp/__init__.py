@@ -6,7 +6,17 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
 from flask_wtf import CSRFProtect
 
 from aggregator.settings import load_settings
@@ -45,6 +55,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     i18n.init(app)
     formatting.register(app)
+    app.before_request(_refuse_nul)
+    app.register_error_handler(400, _error_page)
+    app.register_error_handler(404, _error_page)
+    app.register_error_handler(405, _error_page)
     app.after_request(_security_headers)
     app.register_blueprint(agenda.bp)
     app.register_blueprint(api.bp)
@@ -52,6 +66,32 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     return app
+
+
+def _refuse_nul() -> None:
+    """NUL has no meaning in any field, and PostgreSQL refuses it in text: a clear 400 here
+    rather than a 500 from the database."""
+    fields = [request.path, *request.args.keys(), *request.args.values()]
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        fields += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in field for field in fields):
+        abort(400, "Caractère nul (\\0) refusé dans l'adresse ou le formulaire")
+
+
+MESSAGES = {
+    400: "Requête invalide",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+}
+
+
+def _error_page(error: HTTPException) -> Any:
+    code = error.code or 500
+    default = error.description == type(error).description
+    message = MESSAGES.get(code, "Erreur") if default else error.description
+    if request.path.startswith("/api/"):
+        return jsonify({"error": message}), code
+    return render_template("error.html", title=MESSAGES.get(code, "Erreur"), message=message), code
 
 
 CSP = (

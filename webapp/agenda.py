@@ -29,7 +29,15 @@ from aggregator.store.read import (
 )
 from aggregator.territories import TERRITORIES
 from webapp import get_engine, public_url
-from webapp.filters import PERIODS, current_filters, filters_query, query_from_args
+from webapp.filters import (
+    MAX_OFFSET,
+    PERIODS,
+    current_filters,
+    filters_query,
+    parse_day,
+    query_from_args,
+    whole_number,
+)
 from webapp.formatting import local_days, zone
 
 bp = Blueprint("agenda", __name__)
@@ -81,7 +89,10 @@ def _listing(template: str, heading: str, forced: dict[str, Any] | None = None,
         query = replace(_query(), **(forced or {}))
     except BadRequest as exc:
         return render_template("error.html", message=exc.description), 400
-    page = max(1, request.args.get("page", 1, type=int))
+    try:
+        page = whole_number("page", 1, 1, MAX_OFFSET // PAGE_SIZE)
+    except BadRequest as exc:
+        return render_template("error.html", message=exc.description), 400
     engine = get_engine()
     total = _count(engine, query)
     rows = query_events(engine, replace(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE))
@@ -128,7 +139,8 @@ def association(source_id: str) -> Any:
 def month(year: int | None = None, month: int | None = None) -> Any:
     tz = zone()
     today = dt.datetime.now(tz).date()
-    year, month = year or today.year, month or today.month
+    if year is None or month is None:  # (month 0 is a bad month, not "this month")
+        year, month = today.year, today.month
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         abort(404)
     first = dt.date(year, month, 1)
@@ -276,9 +288,9 @@ def digest() -> Any:
     raw = request.args.get("debut")
     if raw:
         try:
-            start = dt.date.fromisoformat(raw)
-        except ValueError:
-            return render_template("error.html", message="debut : date AAAA-MM-JJ"), 400
+            start = parse_day("debut", raw)
+        except BadRequest as exc:
+            return render_template("error.html", message=exc.description), 400
     end = start + dt.timedelta(days=7)
     chosen = [t for t in request.args.getlist("territory") if t in TERRITORIES]
     query = EventQuery(

@@ -14,6 +14,10 @@ from werkzeug.exceptions import BadRequest
 from aggregator.store.read import EventQuery
 
 MAX_LIMIT = 5000
+MAX_OFFSET = 1_000_000
+# Dates a reader may ask for: wide enough for any agenda, narrow enough that a day more or
+# less (time zones, the feed's 30 past days) never leaves what Python and SQL can hold.
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 PERIODS = ("aujourdhui", "week-end", "semaine", "mois")
 FILTER_KEYS = ("periode", "start", "end", "territory", "tag", "source", "q")
 
@@ -35,14 +39,28 @@ def period_bounds(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
     raise BadRequest(f"periode: une valeur parmi {', '.join(PERIODS)}")
 
 
+def parse_day(name: str, raw: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} : date attendue au format AAAA-MM-JJ, reçu {raw!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadRequest(f"{name} : date entre {FIRST_DAY.year} et {LAST_DAY.year} attendue")
+    return day
+
+
 def _date(name: str) -> dt.date | None:
     raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name}: date attendue au format AAAA-MM-JJ, reçu {raw!r}") from None
+    return parse_day(name, raw) if raw else None
+
+
+def whole_number(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(f"{name} : nombre entier entre {low} et {high} attendu")
+    return int(raw)
 
 
 def query_from_args(tz: ZoneInfo) -> EventQuery:
@@ -54,9 +72,7 @@ def query_from_args(tz: ZoneInfo) -> EventQuery:
     start = start or today
     if end is not None and end < start:
         raise BadRequest("end: doit être postérieure ou égale à start")
-    limit = request.args.get("limit", type=int)
-    if limit is not None and not 0 < limit <= MAX_LIMIT:
-        raise BadRequest(f"limit: entre 1 et {MAX_LIMIT}")
+    limit = whole_number("limit", 0, 1, MAX_LIMIT) or None
     return EventQuery(
         start=dt.datetime.combine(start, dt.time(), tz),
         end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz) if end else None,
@@ -65,7 +81,7 @@ def query_from_args(tz: ZoneInfo) -> EventQuery:
         sources=[s for s in request.args.getlist("source") if s],
         q=request.args.get("q", "")[:200],
         limit=limit,
-        offset=max(0, request.args.get("offset", 0, type=int)),
+        offset=whole_number("offset", 0, 0, MAX_OFFSET),
     )
 
 
