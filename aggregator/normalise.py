@@ -5,8 +5,11 @@ Pure: the same input always gives the same output.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import hashlib
 import re
+from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.model import EventIntent, EventParsed, FeedParsed, SourceConfig, Status
@@ -16,6 +19,13 @@ _CANCELLED_TITLE = re.compile(
     r"^\s*[\[(]?\s*(annul[ée]e?s?|cancel+ed|report[ée]e?s?)\s*[\])]?\s*[:!–—-]?\s*", re.I
 )
 MAX_DURATION = dt.timedelta(days=366)
+# What one event may store (characters). A page title or a poster's text fits many times
+# over; a feed sending more is broken or hostile, and every reader would pay for it.
+CAPS = {"title": 300, "location": 500, "description": 20_000, "description_html": 40_000}
+MAX_URL = 2_000  # a cut URL leads nowhere: a longer one is dropped
+MAX_UID = 255  # an identity: a longer one is replaced by its digest
+FIELD_NAMES = {"title": "titre", "location": "lieu", "description": "description",
+               "description_html": "description HTML", "url": "lien", "uid": "UID"}  # fmt: skip
 
 
 def _zone(name: str | None) -> ZoneInfo | None:
@@ -101,10 +111,42 @@ def _zone_name(tzinfo: dt.tzinfo | None) -> str | None:
     return None
 
 
-def normalise(parsed: FeedParsed, source: SourceConfig, default_tz: str) -> list[EventIntent]:
-    """Normalise every occurrence; identical identities keep the last one seen."""
+def capped(intent: EventIntent, cut: collections.Counter[str]) -> EventIntent:
+    """The intent within the size caps; `cut` counts what had to be cut, per field."""
+    changes: dict[str, object] = {}
+    for name, limit in CAPS.items():
+        value = getattr(intent, name)
+        if value and len(value) > limit:
+            changes[name] = None if name == "description_html" else value[: limit - 1] + "…"
+            cut[name] += 1
+    if intent.url and len(intent.url) > MAX_URL:
+        changes["url"] = None
+        cut["url"] += 1
+    if len(intent.uid) > MAX_UID:
+        changes["uid"] = "long-" + hashlib.sha256(intent.uid.encode()).hexdigest()
+        cut["uid"] += 1
+    return replace(intent, **changes) if changes else intent  # type: ignore[arg-type]
+
+
+def normalise(
+    parsed: FeedParsed,
+    source: SourceConfig,
+    default_tz: str,
+    warnings: list[str] | None = None,
+) -> list[EventIntent]:
+    """Normalise every occurrence; identical identities keep the last one seen. What had
+    to be cut to size is told in `warnings`, once per field."""
     intents: dict[tuple[str, str], EventIntent] = {}
+    cut: collections.Counter[str] = collections.Counter()
     for event in parsed.events:
-        intent = normalise_event(event, source, parsed.calendar_tz, default_tz)
+        intent = capped(normalise_event(event, source, parsed.calendar_tz, default_tz), cut)
         intents[(intent.uid, intent.recurrence_id)] = intent
+    if warnings is not None:
+        for name, count in cut.items():
+            limit = {**CAPS, "url": MAX_URL, "uid": MAX_UID}[name]
+            action = "ignoré" if name in ("url", "description_html") else "tronqué"
+            if name == "uid":
+                action = "remplacé par son empreinte"
+            warnings.append(f"{count} événement(s) : {FIELD_NAMES[name]} de plus de {limit} "
+                            f"caractères, {action}")  # fmt: skip
     return list(intents.values())

@@ -170,14 +170,17 @@ def prepare(
         )
     except ParseError as exc:
         return Prepared([], [], 0, time.monotonic() - started, error=str(exc))
-    intents = [i for i in normalise(parsed, source, options.timezone) if in_window(i, window)]
+    warnings = list(parsed.warnings)
+    intents = [
+        i for i in normalise(parsed, source, options.timezone, warnings) if in_window(i, window)
+    ]
     intents = tag_events(intents, load_gazetteer(dict(options.aliases)), source.territory)
     rows = write.event_rows(intents)
     seconds = time.monotonic() - started
     kind = str(
         parsed.kind if parsed.kind is not Kind.AUTO else sniff(fetched.body, fetched.content_type)
     )
-    return Prepared(intents, parsed.warnings, parsed.skipped, seconds, rows=rows, kind=kind)
+    return Prepared(intents, warnings, parsed.skipped, seconds, rows=rows, kind=kind)
 
 
 def ingest(
