@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from pathlib import Path
@@ -312,7 +313,28 @@ def sources_remove(source_id: str) -> None:
     """Remove a source from sources.toml (a backup is kept as sources.toml.bak)."""
     from aggregator.sources_edit import remove_source
 
-    _edit(_settings(), remove_source(source_id), f"{source_id} retirée.")
+    settings = _settings()
+    _edit(settings, remove_source(source_id), f"{source_id} retirée.")
+    _retire(settings, source_id)
+
+
+def _retire(settings: Settings, source_id: str) -> None:
+    """Its events leave the agenda now, not at the next refresh."""
+    from zoneinfo import ZoneInfo
+
+    from aggregator.store import open_engine
+    from aggregator.store.clusters import recluster
+    from aggregator.store.write import retire_sources
+
+    engine = open_engine(settings.database_url)
+    now = dt.datetime.now(dt.UTC)
+    removed = retire_sources(engine, [source_id], now)
+    if removed:
+        recluster(
+            engine, now - dt.timedelta(days=settings.window_past_days), ZoneInfo(settings.timezone)
+        )
+        click.echo(f"{removed} événement(s) retiré(s) de l'agenda.")
+    engine.dispose()
 
 
 @sources.command("check")

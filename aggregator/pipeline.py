@@ -243,10 +243,12 @@ def refresh(
     session: requests.Session | None = None,
     now: dt.datetime | None = None,
     dedup: bool = True,
+    complete: bool = True,
 ) -> list[RefreshResult]:
     """Refresh the chosen sources; `dedup=False` leaves clustering to the caller (the
-    scheduler runs it once for many sources)."""
-    write.sync_sources(engine, configs)
+    scheduler runs it once for many sources). `complete`: `configs` is all of sources.toml,
+    so a source missing from it was deleted and its events go."""
+    retired = write.sync_sources(engine, configs, complete)
     chosen = [c for c in configs if (c.id in only if only else c.enabled)]
     session = session or make_session(max(1, options.workers), options.guard)
     results: list[RefreshResult] = []
@@ -311,7 +313,7 @@ def refresh(
         finally:
             if parsers is not None:
                 discard(parsers)
-    if dedup and any(r.outcome == "ok" for r in results):
+    if dedup and (retired or any(r.outcome == "ok" for r in results)):
         # Dedup looks across sources, so it runs once the whole batch is stored.
         moment = now or dt.datetime.now(dt.UTC)
         clustered = recluster(engine, options.window(moment).start, ZoneInfo(options.timezone))

@@ -198,7 +198,8 @@ class Scheduler:
         self.options = replace(self.base_options, aliases=tuple(sorted(loaded.aliases.items())))
         from aggregator.store.write import sync_sources
 
-        sync_sources(self.engine, loaded.sources)
+        if sync_sources(self.engine, loaded.sources):
+            self.dirty.set()  # a deleted source's events went: dedup again
         wanted = {c.id: c for c in loaded.sources if c.enabled}
         for job in self.aps.get_jobs():
             if not job.id.startswith("_") and job.id not in wanted:
@@ -241,7 +242,9 @@ class Scheduler:
         if config is None or self.stop_event.is_set():
             return
         try:
-            (result,) = refresh(self.engine, [config], self.options, only=[source_id], dedup=False)
+            (result,) = refresh(
+                self.engine, [config], self.options, only=[source_id], dedup=False, complete=False
+            )
             if result.added or result.updated or result.removed:
                 self.dirty.set()
         except Exception:

@@ -72,3 +72,46 @@ def test_web_admins_cannot_set_a_file_path(
         assert not config.is_local
     else:
         assert answer.status_code == 422 and "passwd" not in config.url
+
+
+def test_a_deleted_source_leaves_the_public_agenda_at_once(
+    admin: FlaskClient, app: Flask, httpserver: HTTPServer
+) -> None:
+    add_directly(app, httpserver)
+    refetch(app)
+    public = app.test_client()
+    (event,) = public.get("/api/events").get_json()["events"]
+    assert public.get("/association/asso").status_code == 200
+    csrf = token(admin, "/admin/")
+    assert admin.post("/admin/sources/asso/delete", data={"csrf_token": csrf}).status_code == 302
+    assert public.get("/api/events").get_json()["events"] == []
+    assert public.get("/api/events?source=asso").get_json()["events"] == []
+    assert public.get(f"/evenement/{event['id']}").status_code == 404
+    assert public.get("/association/asso").status_code == 404
+    ics = public.get("/agenda.ics").get_data(as_text=True).replace("\r\n ", "")
+    # Subscribers are told: the event stays in the feed a while, cancelled.
+    assert "Atelier vélo" in ics and "STATUS:CANCELLED" in ics
+    assert "STATUS:CONFIRMED" not in ics
+
+
+def test_a_source_removed_by_hand_loses_its_events_at_the_next_refresh(
+    app: Flask, httpserver: HTTPServer
+) -> None:
+    from aggregator.sources_edit import add_source, edit_sources
+
+    add_directly(app, httpserver)
+    httpserver.expect_request("/other.ics").respond_with_data(
+        "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    )
+    edit_sources(app.config["SOURCES_PATH"], add_source(
+        {"id": "other", "name": "Other", "url": httpserver.url_for("/other.ics")}))  # fmt: skip
+    refetch(app)
+    assert len(app.test_client().get("/api/events").get_json()["events"]) == 1
+    Path(app.config["SOURCES_PATH"]).write_text(
+        Path(app.config["SOURCES_PATH"]).read_text().split("[[source]]")[0]
+        + "[[source]]"
+        + Path(app.config["SOURCES_PATH"]).read_text().split("[[source]]")[2]
+    )
+    assert [c.id for c in load_sources(app.config["SOURCES_PATH"])] == ["other"]
+    refetch(app)
+    assert app.test_client().get("/api/events").get_json()["events"] == []

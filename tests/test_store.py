@@ -142,10 +142,17 @@ def test_a_fixture_feed_round_trips_through_the_store(engine: sa.Engine) -> None
     assert all(e.territory == "brianconnais" and "ess" in e.tags for e in stored)
 
 
-def test_sources_leaving_the_file_are_disabled_not_deleted(engine: sa.Engine) -> None:
+def test_sources_leaving_the_file_are_disabled_and_their_events_removed(
+    engine: sa.Engine,
+) -> None:
+    """Issue 11: a deleted source's events must not stay public. They stay in the store as
+    removed (so the merged ICS tells subscribers), the source's row as disabled history."""
     src = source(url=str(DATA / "ics" / "cancelled.ics"))
     refresh(engine, [src], OPTIONS, now=NOW)
+    assert len(query_events(engine, EventQuery())) == 5
     refresh(engine, [], OPTIONS, now=NOW)
     (health,) = source_health(engine)
-    assert not health.enabled
-    assert len(query_events(engine, EventQuery())) == 5
+    assert not health.enabled and health.events_count == 0
+    assert query_events(engine, EventQuery()) == []
+    removed = query_events(engine, EventQuery(include_removed=True))
+    assert len(removed) == 5 and all(e.removed_at is not None for e in removed)

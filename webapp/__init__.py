@@ -16,8 +16,8 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
 from flask_wtf import CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from aggregator.settings import load_settings
 from aggregator.store import open_engine

@@ -341,6 +341,8 @@ def source_action(source_id: str, action: str) -> Any:
     if error:
         flash(error, "error")
     else:
+        if action == "delete":
+            _retire(source_id)
         accounts.record(get_engine(), g.admin, f"{action}-source", source_id)
         done = {
             "disable": "Source désactivée.",
@@ -349,6 +351,18 @@ def source_action(source_id: str, action: str) -> Any:
         }
         flash(done[action], "ok")
     return redirect(url_for("admin.sources"))
+
+
+def _retire(source_id: str) -> None:
+    """A deleted source's events leave the public agenda now, not at the next refresh."""
+    from zoneinfo import ZoneInfo
+
+    from aggregator.store.clusters import recluster
+    from aggregator.store.write import retire_sources
+
+    if retire_sources(get_engine(), [source_id], _now()):
+        zone = ZoneInfo(current_app.config["TIMEZONE"])
+        recluster(get_engine(), _now() - dt.timedelta(days=30), zone)
 
 
 def _refresh_now(config: Any) -> Any:
@@ -361,7 +375,7 @@ def _refresh_now(config: Any) -> Any:
         from dataclasses import replace
 
         options = replace(options, guard=make_guard(current_app.config["ALLOW_HOSTS"]))
-    (result,) = refresh(get_engine(), [config], options, only=[config.id])
+    (result,) = refresh(get_engine(), [config], options, only=[config.id], complete=False)
     accounts.record(get_engine(), g.admin, "refresh-source", config.id, result.outcome)
     if result.outcome == "failed":
         flash(f"Échec : {result.error}", "error")

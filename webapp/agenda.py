@@ -129,8 +129,8 @@ def territory(slug: str) -> Any:
 @bp.get("/association/<source_id>")
 def association(source_id: str) -> Any:
     source = next((s for s in source_health(get_engine()) if s.id == source_id), None)
-    if source is None:
-        abort(404)
+    if source is None or (not source.enabled and not source.events_count):
+        abort(404)  # unknown, or deleted (a disabled source's events stay until they pass)
     return _listing("agenda.html", source.name, {"sources": [source_id]}, association=source)
 
 

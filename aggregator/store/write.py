@@ -76,8 +76,10 @@ def _row(intent: EventIntent, folded: dict[str, str]) -> dict[str, object]:
     }
 
 
-def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig]) -> None:
-    """Mirror sources.toml into the sources table (the web reads names from there)."""
+def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig], complete: bool = True) -> int:
+    """Mirror sources.toml into the sources table (the web reads names from there). When
+    `configs` is the whole file, sources no longer in it are retired (their events leave
+    the agenda); returns how many events that removed."""
     with engine.begin() as conn:
         known = {row.id for row in conn.execute(sa.select(sources.c.id))}
         for config in configs:
@@ -104,8 +106,29 @@ def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig]) -> None:
                     )
                 )
         gone = known - {c.id for c in configs}
-        if gone:
-            conn.execute(sources.update().where(sources.c.id.in_(gone)).values(enabled=False))
+        if gone and complete:
+            return _retire(conn, sorted(gone), dt.datetime.now(dt.UTC))
+        return 0
+
+
+def retire_sources(engine: sa.Engine, source_ids: Sequence[str], now: dt.datetime) -> int:
+    """A source taken out of sources.toml: its events leave the agenda at once (the merged
+    ICS tells subscribers, as CANCELLED, like any removed event). Returns how many."""
+    with engine.begin() as conn:
+        return _retire(conn, source_ids, now)
+
+
+def _retire(conn: sa.Connection, source_ids: Sequence[str], now: dt.datetime) -> int:
+    current = events.c.source_id.in_(source_ids) & events.c.removed_at.is_(None)
+    removed = conn.execute(events.update().where(current).values(removed_at=now)).rowcount
+    conn.execute(
+        sources.update()
+        .where(sources.c.id.in_(source_ids))
+        .values(enabled=False, events_count=0, body_hash=None, etag=None, last_modified=None)
+    )
+    if removed:
+        version.bump(conn)
+    return int(removed or 0)
 
 
 def _active_count(conn: sa.Connection, source_id: str) -> int:
