@@ -58,6 +58,7 @@ from aggregator.parse import Window, parse_document, sniff
 from aggregator.settings import Settings
 from aggregator.store import analyze, write
 from aggregator.store.clusters import recluster
+from aggregator.store.locks import Busy, SourceLocks
 from aggregator.store.schema import events, sources
 from aggregator.territory import load_gazetteer, tag_events
 
@@ -66,6 +67,7 @@ ANALYZE_AFTER = 1000  # changed occurrences in one refresh that call for fresh s
 # Fewer sources than this in a batch do not pay for starting parser processes (a scheduled
 # run refreshes one source at a time).
 PARALLEL_FROM = 8
+BUSY = "Une autre mise à jour de cette source est en cours depuis trop longtemps : réessayez"
 Progress = Callable[[int, int, RefreshResult], None]
 
 
@@ -257,7 +259,22 @@ def refresh(
     portable = replace(options, guard=None)
     cpu, memory = options.budget.cpu_seconds, options.budget.memory_bytes
 
+    locks = SourceLocks(engine)
+    # As long as another refresh of the same source may take: fetch, parse, store.
+    patience = options.limits.deadline + 2 * options.budget.cpu_seconds + 60
+
+    def locked_fetch(source: SourceConfig) -> FeedFetched:
+        """Under the source's lock, taken before reading its state for the conditional GET
+        and released once the result is stored (in `finish`)."""
+        try:
+            locks.acquire(source.id, patience)
+        except Busy:
+            return FeedFetched(source.id, FetchOutcome.FAILED, error=BUSY)
+        return fetch(source, load_state(engine, source.id), session, options.limits,
+                     options.guard)  # fmt: skip
+
     def finish(result: RefreshResult) -> None:
+        locks.release(result.source_id)
         _log_result(result)
         results.append(result)
         if progress:
@@ -265,15 +282,7 @@ def refresh(
 
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
         fetching: dict[Future[Any], SourceConfig] = {
-            pool.submit(
-                fetch,
-                source,
-                load_state(engine, source.id),
-                session,
-                options.limits,
-                options.guard,
-            ): source
-            for source in chosen
+            pool.submit(locked_fetch, source): source for source in chosen
         }
         parsing: dict[Future[Any], tuple[SourceConfig, FeedFetched]] = {}
         pending: set[Future[Any]] = set(fetching)
@@ -285,6 +294,9 @@ def refresh(
                     if future in fetching:
                         source = fetching.pop(future)
                         fetched = _fetched(source, future)
+                        if source.id not in locks.held:  # busy: the other refresh reports
+                            finish(RefreshResult(source.id, "failed", error=fetched.error))
+                            continue
                         if parsers is not None and fetched.outcome is FetchOutcome.FETCHED:
                             try:
                                 parse = parsers.submit(
@@ -313,6 +325,7 @@ def refresh(
         finally:
             if parsers is not None:
                 discard(parsers)
+            locks.close()
     if dedup and (retired or any(r.outcome == "ok" for r in results)):
         # Dedup looks across sources, so it runs once the whole batch is stored.
         moment = now or dt.datetime.now(dt.UTC)
