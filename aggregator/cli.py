@@ -182,6 +182,49 @@ def admin_create_user(username: str, password: str) -> None:
     click.echo(f"Compte {username} créé.")
 
 
+@admin.command("passwd")
+@click.argument("username")
+@click.password_option("--password", help="Asked twice when not given (use the prompt).")
+def admin_passwd(username: str, password: str) -> None:
+    """Set a new password; every open session of the account ends."""
+    from aggregator.store import open_engine
+    from aggregator.store.admin import AccountError, set_password
+
+    try:
+        ended = set_password(open_engine(_settings().database_url), username, password)
+    except AccountError as exc:
+        click.echo(f"Refusé : {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"Mot de passe de {username} changé ; {ended} session(s) fermée(s).")
+
+
+@admin.command("remove")
+@click.argument("username")
+def admin_remove(username: str) -> None:
+    """Remove an account; its open sessions end at once."""
+    from aggregator.store import open_engine
+    from aggregator.store.admin import AccountError, remove_admin
+
+    try:
+        remove_admin(open_engine(_settings().database_url), username)
+    except AccountError as exc:
+        click.echo(f"Refusé : {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"Compte {username} supprimé.")
+
+
+@admin.command("list")
+def admin_list() -> None:
+    """List the accounts and their open sessions."""
+    from aggregator.store import open_engine
+    from aggregator.store.admin import list_admins
+
+    for username, created, sessions in list_admins(
+        open_engine(_settings().database_url), dt.datetime.now(dt.UTC)
+    ):
+        click.echo(f"{username:<24} créé le {created:%Y-%m-%d}  {sessions} session(s) ouverte(s)")
+
+
 @main.group()
 def dedup() -> None:
     """Correct the deduplication: merge a missed duplicate, split a wrong merge."""

@@ -57,6 +57,12 @@ SETTINGS = (
     ),
     Setting("AGENDA_CACHE_MAX_FEEDS", "200", "Built feeds kept on disk (least recently used go)."),
     Setting("AGENDA_CACHE_MAX_MB", "1000", "Disk the built feeds may take, MB."),
+    Setting(
+        "AGENDA_TRUSTED_PROXIES",
+        "0",
+        "Reverse proxies in front of the site (hops): their X-Forwarded-For gives the client's "
+        "address (login limits are per address). 0: the header is ignored.",
+    ),
     Setting("AGENDA_FETCH_WORKERS", "32", "How many sources are fetched at once."),
     Setting(
         "AGENDA_PARSE_PROCESSES",
@@ -97,6 +103,7 @@ class Settings:
     cache_max_bytes: int
     allow_hosts: tuple[str, ...]
     secure_cookies: bool
+    trusted_proxies: int
     fetch_workers: int
     parse_processes: int
     parse_cpu_seconds: int
@@ -121,6 +128,13 @@ def _int(env: dict[str, str], name: str) -> int:
     if number <= 0:
         raise SettingsError(f"{name}={value!r}: must be positive")
     return number
+
+
+def _count(env: dict[str, str], name: str) -> int:
+    value = env[name]
+    if not value.isdigit() or int(value) > 10:
+        raise SettingsError(f"{name}={value!r}: a whole number from 0 to 10 is expected")
+    return int(value)
 
 
 def _secret_key(configured: str, var_dir: Path) -> str:
@@ -160,6 +174,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         cache_max_bytes=_int(env, "AGENDA_CACHE_MAX_MB") * 1_000_000,
         allow_hosts=tuple(h.strip() for h in env["AGENDA_ALLOW_HOSTS"].split(",") if h.strip()),
         secure_cookies=env["AGENDA_SECURE_COOKIES"] in ("1", "true", "yes"),
+        trusted_proxies=_count(env, "AGENDA_TRUSTED_PROXIES"),
         fetch_workers=_int(env, "AGENDA_FETCH_WORKERS"),
         parse_processes=_int(env, "AGENDA_PARSE_PROCESSES"),
         parse_cpu_seconds=_int(env, "AGENDA_PARSE_CPU_SECONDS"),

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 
 from aggregator.sources import load_sources
-from tests.test_admin import PASSWORD, add_directly, admin, app, refetch, token
+from tests.test_admin import PASSWORD, add_directly, admin, app, login, refetch, token
 
 __all__ = ["admin", "app"]
 
@@ -115,3 +115,48 @@ def test_a_source_removed_by_hand_loses_its_events_at_the_next_refresh(
     assert [c.id for c in load_sources(app.config["SOURCES_PATH"])] == ["other"]
     refetch(app)
     assert app.test_client().get("/api/events").get_json()["events"] == []
+
+
+def _stolen(admin: FlaskClient) -> str:
+    cookie = admin.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def _replay(app: Flask, cookie: str) -> int:
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief.get("/admin/").status_code
+
+
+def test_a_cookie_replayed_after_logout_opens_nothing(admin: FlaskClient, app: Flask) -> None:
+    cookie = _stolen(admin)
+    assert _replay(app, cookie) == 200
+    csrf = token(admin, "/admin/sources/new")
+    assert admin.post("/admin/logout", data={"csrf_token": csrf}).status_code == 302
+    assert _replay(app, cookie) == 302  # to the login page
+    assert admin.get("/admin/").status_code == 302
+
+
+def test_removing_an_account_or_its_password_ends_its_sessions(
+    admin: FlaskClient, app: Flask
+) -> None:
+    from click.testing import CliRunner
+
+    from aggregator.cli import main
+
+    cookie = _stolen(admin)
+    listed = CliRunner().invoke(main, ["admin", "list"])
+    assert listed.exit_code == 0 and "camille" in listed.output and "1 session" in listed.output
+    changed = CliRunner().invoke(main, ["admin", "passwd", "camille", "--password",
+                                        "un autre mot de passe"])  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    assert _replay(app, cookie) == 302
+    second = app.test_client()
+    assert login(second, "un autre mot de passe") == 302
+    cookie = _stolen(second)
+    assert _replay(app, cookie) == 200
+    removed = CliRunner().invoke(main, ["admin", "remove", "camille"])
+    assert removed.exit_code == 0, removed.output
+    assert _replay(app, cookie) == 302
+    assert CliRunner().invoke(main, ["admin", "remove", "camille"]).exit_code == 2

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_wtf import CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from aggregator.settings import load_settings
 from aggregator.store import open_engine
@@ -45,6 +46,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    if settings.trusted_proxies:
+        # Each trusted proxy appends the address it got the request from: the client's is
+        # that many hops from the end. Without a proxy the header is anyone's to write.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # Migrations on start: a fresh database (or a new release) is ready before any request.

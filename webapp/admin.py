@@ -42,9 +42,13 @@ SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not session.get("admin"):
+        # The cookie only names a server-side session: logging out, a new password or a
+        # removed account ends it, whatever copy of the cookie is replayed.
+        username = accounts.session_user(get_engine(), session.get("sid"), _now())
+        if username is None:
+            session.clear()
             return redirect(url_for("admin.login", next=request.path))
-        g.admin = session["admin"]
+        g.admin = username
         return view(*args, **kwargs)
 
     return wrapped
@@ -132,21 +136,20 @@ def login() -> Any:
         username = form.username.data.strip()
         keys = [f"ip:{request.remote_addr}", f"user:{username}"]
         now = _now()
-        if accounts.too_many_failures(engine, keys, now):
+        if not accounts.reserve_attempt(engine, keys, now):
             form.password.errors.append(
                 "Trop d'essais : attendez un quart d'heure avant de réessayer."
             )
             return render_template("admin/login.html", form=form), 429
         if accounts.verify_admin(engine, username, form.password.data):
-            accounts.clear_failures(engine, f"user:{username}")
+            accounts.clear_failures(engine, keys)
             session.clear()
-            session["admin"] = username
+            session["sid"] = accounts.open_session(engine, username, now)
             session.permanent = True
             accounts.record(engine, username, "login", username)
             target = _same_site(request.args.get("next", "")) or ""
             safe = target == "/admin" or target.startswith("/admin/")
             return redirect(target if safe else url_for("admin.sources"))
-        accounts.record_failure(engine, keys, now)
         form.password.errors.append("Identifiant ou mot de passe incorrect.")
     return render_template("admin/login.html", form=form)
 
@@ -154,6 +157,7 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    accounts.end_session(get_engine(), session.get("sid"))
     session.clear()
     return redirect(url_for("agenda.index"))
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +13,17 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from aggregator.store import version
-from aggregator.store.schema import admin_log, admins, events, login_attempts, moderation
+from aggregator.store.schema import (
+    admin_log,
+    admin_sessions,
+    admins,
+    events,
+    login_attempts,
+    moderation,
+)
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # attempts per key in the window; the next ones are refused unchecked
+LOGIN_LOCKS = 0x0A6E_DA07  # pg_advisory_xact_lock namespace of login attempt counting
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 
 
@@ -21,8 +32,7 @@ class AccountError(ValueError):
 
 
 def create_admin(engine: sa.Engine, username: str, password: str, now: dt.datetime) -> None:
-    if len(password) < 10:
-        raise AccountError("Mot de passe trop court (10 caractères au moins)")
+    _check_password(password)
     with engine.begin() as conn:
         exists = conn.execute(sa.select(admins.c.id).where(admins.c.username == username))
         if exists.first():
@@ -32,6 +42,85 @@ def create_admin(engine: sa.Engine, username: str, password: str, now: dt.dateti
                 username=username, password_hash=generate_password_hash(password), created_at=now
             )
         )
+
+
+SESSION_LIFETIME = dt.timedelta(hours=12)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(engine: sa.Engine, username: str, now: dt.datetime) -> str:
+    """A new session for a logged-in admin: the token goes into the (signed) cookie, only
+    its digest into the database."""
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(admin_sessions.delete().where(admin_sessions.c.expires_at < now))
+        conn.execute(admin_sessions.insert().values(
+            id=_digest(token), username=username, created_at=now,
+            expires_at=now + SESSION_LIFETIME))  # fmt: skip
+    return token
+
+
+def session_user(engine: sa.Engine, token: str | None, now: dt.datetime) -> str | None:
+    """The account a session belongs to, if the session and the account still exist."""
+    if not token or not isinstance(token, str):
+        return None
+    query = (
+        sa.select(admin_sessions.c.username)
+        .join(admins, admins.c.username == admin_sessions.c.username)
+        .where(admin_sessions.c.id == _digest(token), admin_sessions.c.expires_at > now)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).scalar()
+
+
+def end_session(engine: sa.Engine, token: str | None) -> None:
+    if token and isinstance(token, str):
+        with engine.begin() as conn:
+            conn.execute(admin_sessions.delete().where(admin_sessions.c.id == _digest(token)))
+
+
+def end_sessions(conn: sa.Connection, username: str) -> int:
+    deleted = conn.execute(admin_sessions.delete().where(admin_sessions.c.username == username))
+    return int(deleted.rowcount or 0)
+
+
+def set_password(engine: sa.Engine, username: str, password: str) -> int:
+    """A new password ends every session of the account; returns how many."""
+    _check_password(password)
+    with engine.begin() as conn:
+        changed = conn.execute(admins.update().where(admins.c.username == username)
+                               .values(password_hash=generate_password_hash(password)))  # fmt: skip
+        if not changed.rowcount:
+            raise AccountError(f"Aucun compte {username!r}")
+        return end_sessions(conn, username)
+
+
+def remove_admin(engine: sa.Engine, username: str) -> None:
+    with engine.begin() as conn:
+        deleted = conn.execute(admins.delete().where(admins.c.username == username))
+        if not deleted.rowcount:
+            raise AccountError(f"Aucun compte {username!r}")
+        end_sessions(conn, username)
+
+
+def list_admins(engine: sa.Engine, now: dt.datetime) -> list[tuple[str, dt.datetime, int]]:
+    """(username, created, open sessions) for every account."""
+    sessions = (
+        sa.select(sa.func.count())
+        .where(admin_sessions.c.username == admins.c.username, admin_sessions.c.expires_at > now)
+        .scalar_subquery()
+    )
+    query = sa.select(admins.c.username, admins.c.created_at, sessions).order_by("username")
+    with engine.connect() as conn:
+        return [(r[0], r[1], int(r[2])) for r in conn.execute(query)]
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise AccountError("Mot de passe trop court (10 caractères au moins)")
 
 
 def verify_admin(engine: sa.Engine, username: str, password: str) -> bool:
@@ -45,25 +134,38 @@ def verify_admin(engine: sa.Engine, username: str, password: str) -> bool:
     return check_password_hash(stored, password)
 
 
-def too_many_failures(engine: sa.Engine, keys: list[str], now: dt.datetime) -> bool:
-    with engine.connect() as conn:
+def reserve_attempt(engine: sa.Engine, keys: list[str], now: dt.datetime) -> bool:
+    """Count this login attempt *before* the password is checked, atomically: True when
+    every key (the client's address, the account) is still under MAX_FAILURES attempts in
+    the window. Counting after the check let a burst of parallel guesses all be checked.
+
+    The attempt's rows are written first, in the transaction that counts them: SQLite then
+    holds its write lock, so concurrent attempts queue; PostgreSQL takes a transaction
+    advisory lock per key first, for the same effect."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            for key in sorted(keys):
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                             {"a": LOGIN_LOCKS, "b": _int4(key)})  # fmt: skip
+        conn.execute(login_attempts.insert(), [{"key": k, "at": now} for k in keys])
         counts = conn.execute(
             sa.select(login_attempts.c.key, sa.func.count())
             .where(login_attempts.c.key.in_(keys), login_attempts.c.at > now - FAILURE_WINDOW)
             .group_by(login_attempts.c.key)
         ).all()
-    return any(count >= MAX_FAILURES for _, count in counts)
-
-
-def record_failure(engine: sa.Engine, keys: list[str], now: dt.datetime) -> None:
-    with engine.begin() as conn:
-        conn.execute(login_attempts.insert(), [{"key": k, "at": now} for k in keys])
         conn.execute(login_attempts.delete().where(login_attempts.c.at < now - FAILURE_WINDOW))
+    return all(count <= MAX_FAILURES for _, count in counts)
 
 
-def clear_failures(engine: sa.Engine, key: str) -> None:
+def _int4(text: str) -> int:
+    value = zlib.crc32(text.encode())
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def clear_failures(engine: sa.Engine, keys: list[str]) -> None:
+    """After a successful login: the account and its address start afresh."""
     with engine.begin() as conn:
-        conn.execute(login_attempts.delete().where(login_attempts.c.key == key))
+        conn.execute(login_attempts.delete().where(login_attempts.c.key.in_(keys)))
 
 
 def log_action(

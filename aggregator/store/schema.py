@@ -153,6 +153,18 @@ admins = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True,
+              comment="sha256 of the token in the cookie (a stolen table opens nothing)"),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index("ix_admin_sessions_username", "username"),
+    comment="one row per logged-in admin browser; deleting it ends that session",
+)  # fmt: skip
+
 login_attempts = sa.Table(
     "login_attempts",
     metadata,
