@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.model import EventIntent, EventParsed, FeedParsed, SourceConfig, Status
 from aggregator.parse.text import scrub
+from aggregator.parse.tzid import resolve_tzid
 
 _CANCELLED_TITLE = re.compile(
     r"^\s*[\[(]?\s*(annul[ée]e?s?|cancel+ed|report[ée]e?s?)\s*[\])]?\s*[:!–—-]?\s*", re.I
@@ -63,12 +64,16 @@ def normalise_event(
         status = Status.CANCELLED
         title = title[match.end() :].strip() or title
     if not isinstance(event.start, dt.datetime):
-        start = _local_midnight(event.start, zone)
-        last = event.end if isinstance(event.end, dt.date) else None
+        # An all-day event is a date, whatever zone its calendar names: it is kept as
+        # midnight in the agenda's own zone, the one every page, feed and API answer uses
+        # to turn it back into dates (a calendar on UTC or Tokyo no longer moves the day).
+        home = ZoneInfo(default_tz)
+        start = _local_midnight(event.start, home)
+        last = _last_date(event.end)
         end_day = last if last and last > event.start else event.start + dt.timedelta(days=1)
-        end: dt.datetime | None = _local_midnight(end_day, zone)
+        end: dt.datetime | None = _local_midnight(end_day, home)
         all_day = True
-        timezone = str(zone.key)
+        timezone = str(home.key)
     else:
         aware = event.start if event.start.tzinfo else event.start.replace(tzinfo=zone)
         start = aware.astimezone(dt.UTC)
@@ -81,7 +86,7 @@ def normalise_event(
         if end is not None and (end <= start or end - start > MAX_DURATION):
             end = None
         all_day = False
-        timezone = _zone_name(aware.tzinfo) or str(zone.key)
+        timezone = _zone_name(aware.tzinfo) or _resolved(event.tzid, aware) or str(zone.key)
     return EventIntent(
         source_id=source.id,
         uid=scrub(event.uid),
@@ -100,6 +105,35 @@ def normalise_event(
         status=status,
         territory=source.territory,
     )
+
+
+def _last_date(end: dt.date | None) -> dt.date | None:
+    """The exclusive end date of an all-day event. Some generators write a DATE-TIME end
+    on a DATE start (RFC 5545 wants both alike): its date, or the next one when it ends
+    during that day."""
+    if isinstance(end, dt.datetime):
+        return end.date() + dt.timedelta(days=1 if end.time() != dt.time() else 0)
+    return end
+
+
+def _resolved(tzid: str | None, aware: dt.datetime) -> str | None:
+    """The IANA name of a zone the document defined under another name ("Eastern Standard
+    Time", "(UTC-03:00) Brasília"), when it agrees with the offset actually applied; else
+    that offset."""
+    offset = aware.utcoffset()
+    if tzid:
+        name = resolve_tzid(tzid)
+        if (
+            name
+            and _zone(name) is not None
+            and aware.astimezone(ZoneInfo(name)).utcoffset() == offset
+        ):
+            return name
+    if offset is None:
+        return None
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _zone_name(tzinfo: dt.tzinfo | None) -> str | None:
@@ -138,9 +172,20 @@ def normalise(
     to be cut to size is told in `warnings`, once per field."""
     intents: dict[tuple[str, str], EventIntent] = {}
     cut: collections.Counter[str] = collections.Counter()
+    mixed = 0
     for event in parsed.events:
-        intent = capped(normalise_event(event, source, parsed.calendar_tz, default_tz), cut)
+        try:
+            intent = normalise_event(event, source, parsed.calendar_tz, default_tz)
+        except Exception as exc:  # one malformed event costs itself only, never the feed
+            if warnings is not None:
+                warnings.append(f"Événement « {event.title or event.uid} » ignoré : {exc!r}")
+            continue
+        mixed += isinstance(event.end, dt.datetime) and not isinstance(event.start, dt.datetime)
+        intent = capped(intent, cut)
         intents[(intent.uid, intent.recurrence_id)] = intent
+    if warnings is not None and mixed:
+        warnings.append(f"{mixed} événement(s) d'une journée avec une heure de fin : "
+                        "traités comme des journées entières")  # fmt: skip
     if warnings is not None:
         for name, count in cut.items():
             limit = {**CAPS, "url": MAX_URL, "uid": MAX_UID}[name]

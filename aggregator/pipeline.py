@@ -176,13 +176,34 @@ def prepare(
     intents = [
         i for i in normalise(parsed, source, options.timezone, warnings) if in_window(i, window)
     ]
-    intents = tag_events(intents, load_gazetteer(dict(options.aliases)), source.territory)
-    rows = write.event_rows(intents)
+    gazetteer = load_gazetteer(dict(options.aliases))
+    try:
+        intents = tag_events(intents, gazetteer, source.territory)
+        rows = write.event_rows(intents)
+    except Exception:  # one event breaks a later stage: it alone is skipped, never the feed
+        intents, rows = _one_by_one(intents, gazetteer, source.territory, warnings)
     seconds = time.monotonic() - started
     kind = str(
         parsed.kind if parsed.kind is not Kind.AUTO else sniff(fetched.body, fetched.content_type)
     )
     return Prepared(intents, warnings, parsed.skipped, seconds, rows=rows, kind=kind)
+
+
+def _one_by_one(
+    intents: list[EventIntent], gazetteer: Any, territory: str | None, warnings: list[str]
+) -> tuple[list[EventIntent], list[dict[str, object]]]:
+    kept: list[EventIntent] = []
+    rows: list[dict[str, object]] = []
+    for intent in intents:
+        try:
+            (tagged,) = tag_events([intent], gazetteer, territory)
+            (row,) = write.event_rows([tagged])
+        except Exception as exc:
+            warnings.append(f"Événement « {intent.title} » ignoré : {exc!r}")
+            continue
+        kept.append(tagged)
+        rows.append(row)
+    return kept, rows
 
 
 def ingest(

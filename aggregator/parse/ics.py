@@ -170,11 +170,12 @@ def _expand(
             single.add_component(part)
         title = one_line(str(components[0].get("SUMMARY", ""))) or uid
         try:
+            shifts = _this_and_future(components)
             kept = _occurrences(single, components, window, title, warnings)
             # Without overrides every occurrence is a copy of the one VEVENT: its text
             # (HTML sanitising, URL and geo checks) is read once for the whole series.
             shared = _content(components[0], base_url) if len(components) == 1 else None
-            events.extend(_occurrence(o, uid, base_url, shared) for o in kept)
+            events.extend(_occurrence(o, uid, base_url, shared, shifts) for o in kept)
         except Exception as exc:  # one broken event must never cost the feed
             warnings.append(f"Événement « {title} » ignoré : {_reason(exc)}")
     return events
@@ -251,6 +252,29 @@ def _occurrences(
     return found
 
 
+def _this_and_future(components: list[Any]) -> dict[str, dt.timedelta]:
+    """RECURRENCE-ID;RANGE=THISANDFUTURE moves an occurrence and every later one.
+    recurring-ical-events gives all of them the override's RECURRENCE-ID, which would make
+    them one occurrence; each gets back its own identity, its original start, from how far
+    the override moved it (in wall time, as the series repeats)."""
+    shifts: dict[str, dt.timedelta] = {}
+    for component in components:
+        recurrence = component.get("RECURRENCE-ID")
+        start = component.get("DTSTART")
+        if recurrence is None or start is None:
+            continue
+        if str(recurrence.params.get("RANGE", "")).upper() != "THISANDFUTURE":
+            continue
+        shifts[_recurrence_id(recurrence.dt)] = _wall(start.dt) - _wall(recurrence.dt)
+    return shifts
+
+
+def _wall(value: dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return dt.datetime.combine(value, dt.time())
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) < 200 else text[:197] + "..."
@@ -304,7 +328,11 @@ def _content(component: Any, base_url: str | None) -> dict[str, Any]:
 
 
 def _occurrence(
-    component: Any, uid: str, base_url: str | None, content: dict[str, Any] | None = None
+    component: Any,
+    uid: str,
+    base_url: str | None,
+    content: dict[str, Any] | None = None,
+    shifts: dict[str, dt.timedelta] | None = None,
 ) -> EventParsed:
     start = component["DTSTART"].dt
     end = component["DTEND"].dt if component.get("DTEND") is not None else None
@@ -318,11 +346,19 @@ def _occurrence(
     tzid = (
         component["DTSTART"].params.get("TZID") if hasattr(component["DTSTART"], "params") else None
     )
+    recurrence_id = _recurrence_id(recurrence.dt if recurrence is not None else None)
+    if shifts and recurrence_id in shifts:
+        original = component["DTSTART"].dt
+        wall = _wall(original) - shifts[recurrence_id]
+        if isinstance(original, dt.datetime):
+            recurrence_id = _recurrence_id(wall.replace(tzinfo=original.tzinfo))
+        else:
+            recurrence_id = _recurrence_id(wall.date())
     return EventParsed(
         uid=uid,
         start=start,
         end=end,
-        recurrence_id=_recurrence_id(recurrence.dt if recurrence is not None else None),
+        recurrence_id=recurrence_id,
         tzid=str(tzid) if tzid else None,
         **(content if content is not None else _content(component, base_url)),
     )

@@ -31,6 +31,11 @@ def _cities() -> dict[str, str]:
     return index
 
 
+# Cities Outlook's display names use that no IANA zone is named after.
+CITY_ALIASES = {"brasília": "America/Sao_Paulo", "brasilia": "America/Sao_Paulo",
+                "eastern time (us & canada)": "America/New_York"}  # fmt: skip
+
+
 @functools.cache
 def _iana_lower() -> dict[str, str]:
     return {key.lower(): key for key in zoneinfo.available_timezones()}
@@ -65,7 +70,8 @@ def resolve_tzid(name: str) -> str | None:
             return _iana_lower()[tail.lower()]
     # Outlook display name: "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris" -> a listed city.
     words = re.sub(r"^\([^)]*\)", "", name)
-    zones = [_cities().get(city.strip().lower()) for city in re.split(r"[,;/-]| - ", words)]
+    cities = {**_cities(), **CITY_ALIASES}
+    zones = [cities.get(city.strip().lower()) for city in re.split(r"[,;/-]| - ", words)]
     found = [z for z in zones if z]
     if found:
         # The cities listed share one rule set; name the zone our users know when listed.
