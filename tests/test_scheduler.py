@@ -104,6 +104,8 @@ def test_fetches_on_time_and_follows_sources_toml(
     scheduler.start()
     titles = lambda: {e.title for e in query_events(engine, EventQuery())}  # noqa: E731
     assert wait_for(lambda: titles() == {"alpha"})
+    # Rescheduled once the refresh has returned (a moment after its events are stored).
+    assert wait_for(lambda: scheduler.next_run("a") is not None)
     next_run = scheduler.next_run("a")
     assert next_run is not None
     assert dt.timedelta(minutes=50) < next_run - dt.datetime.now(dt.UTC) < dt.timedelta(minutes=70)
