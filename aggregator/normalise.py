@@ -109,10 +109,10 @@ def normalise_event(
 
 def _last_date(end: dt.date | None) -> dt.date | None:
     """The exclusive end date of an all-day event. Some generators write a DATE-TIME end
-    on a DATE start (RFC 5545 wants both alike): its date, or the next one when it ends
-    during that day."""
+    on a DATE start (RFC 5545 wants both alike): its date, as Thunderbird (ical.js) reads it
+    (an end on the start day itself gives the one day)."""
     if isinstance(end, dt.datetime):
-        return end.date() + dt.timedelta(days=1 if end.time() != dt.time() else 0)
+        return end.date()
     return end
 
 

@@ -57,6 +57,9 @@ def decode(body: bytes) -> str:
     return "\n".join(lines)
 
 
+_EMPTY_PARAMS = re.compile(r"^([A-Za-z-]+);(?:;)+", re.M)
+
+
 def repair(text: str, warnings: list[str]) -> str:
     """Textual fixes that icalendar cannot do after the fact."""
 
@@ -76,6 +79,8 @@ def repair(text: str, warnings: list[str]) -> str:
         return f"GEO:{coords[0]};{coords[1]}" if coords else ""
 
     text = _GEO.sub(geo, text)
+    # "DTSTART;;VALUE=DATE-TIME:..." (an empty parameter): icalendar loses the property.
+    text = _EMPTY_PARAMS.sub(r"\1;", text)
     defined = {tz.strip() for tz in _VTIMEZONE_TZID.findall(_vtimezones(text))}
     unknown: set[str] = set()
 
@@ -149,6 +154,12 @@ def _expand(
 ) -> list[EventParsed]:
     series: dict[str, list[Any]] = defaultdict(list)
     for component in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+            written = component.get(name)
+            if isinstance(written, list):  # written twice: the first one counts
+                first = written[0]
+                del component[name]
+                component[name] = first
         if not component.get("UID"):
             component["UID"] = _synthetic_uid(component)
         series[str(component["UID"])].append(component)
@@ -171,7 +182,16 @@ def _expand(
         title = one_line(str(components[0].get("SUMMARY", ""))) or uid
         try:
             shifts = _this_and_future(components)
-            kept = _occurrences(single, components, window, title, warnings)
+            try:
+                kept = _occurrences(single, components, window, title, warnings)
+            except Exception as exc:
+                # A rule the expansion cannot read ("UNTL=", a bad COUNT...): rather than
+                # losing the event, its first date is kept.
+                kept = _first_dates(components, window)
+                if not kept:
+                    raise
+                warnings.append(f"« {title} » : récurrence illisible ({_reason(exc)}), "
+                                "seule la première date est gardée")  # fmt: skip
             # Without overrides every occurrence is a copy of the one VEVENT: its text
             # (HTML sanitising, URL and geo checks) is read once for the whole series.
             shared = _content(components[0], base_url) if len(components) == 1 else None
@@ -250,6 +270,27 @@ def _occurrences(
         )
         del found[MAX_OCCURRENCES_PER_SERIES:]
     return found
+
+
+def _first_dates(components: list[Any], window: Window) -> list[Any]:
+    """The series' own VEVENTs, without their recurrence, where they fall in the window."""
+    kept = []
+    for component in components:
+        if component.get("DTSTART") is None:
+            continue
+        plain = component.copy()
+        for name in ("RRULE", "RDATE", "EXDATE"):
+            if name in plain:
+                del plain[name]
+        if (
+            plain.get("DTEND") is None
+            and plain.get("DURATION") is None
+            and not isinstance(plain["DTSTART"].dt, dt.datetime)
+        ):
+            plain.add("DTEND", plain["DTSTART"].dt + dt.timedelta(days=1))
+        if _overlaps(plain, window):
+            kept.append(plain)
+    return kept
 
 
 def _this_and_future(components: list[Any]) -> dict[str, dt.timedelta]:
