@@ -12,7 +12,8 @@ itself: its two records are two events):
 4. Title: accent/case folded, stop words, date words and the places' words removed,
    compared with rapidfuzz.
    Generic titles ("Assemblée générale", "Atelier") need the same start and the same place.
-An identical UID or event URL is enough with compatible times. Pairs are merged best first
+An identical UID or event URL is enough with compatible times and related titles (a shared
+short UID with unrelated titles is a collision). Pairs are merged best first
 into clusters; a cluster never holds two records of one source, and admin overrides (merge /
 split pairs) always win. Cluster ids are stable: a cluster keeps the id most of its members
 had, so subscribers never see a duplicate appear when a source joins or leaves.
@@ -51,8 +52,14 @@ GENERIC = {
     "conseil", "administration", "ca", "bureau", "pique", "nique", "repas", "partage",
     "jeux", "jeu", "cours", "cinema", "animation", "info", "information", "point",
     "chorale", "lecture", "apero", "aperitif", "accueil",
+    # "Événement", "Event#3" (its number goes): a title saying only that it is an event.
+    "evenement", "evenements", "event", "events", "test",
 }  # fmt: skip
 GENERIC_START_GAP = dt.timedelta(minutes=30)
+# A shared UID or link is one event only if the titles are related: half their words
+# (numbers included) in common, or nearly the same spelling.
+UID_MIN_SHARED = 0.5
+UID_MIN_RATIO = 90
 _SYNTHETIC_UID = re.compile(r"^(synth|jsonld)-")
 
 
@@ -144,6 +151,24 @@ def _conflicting_words(a: _Prepared, b: _Prepared) -> bool:
         )
 
     return unmatched(a.words, b.words) and unmatched(b.words, a.words)
+
+
+def _related(a: _Prepared, b: _Prepared) -> bool:
+    """Whether two titles could name one event, for records that share a UID or a link.
+    Generators reuse short UIDs ("1", "123", "series 2") and sites one link for a whole
+    programme: a shared identifier with unrelated titles ("Event#3", "Crazy Event
+    Thingy!") is a collision, not one event."""
+    first, second = _tokens(a.record.title), _tokens(b.record.title)
+    if not first or not second:
+        return True  # nothing to compare: the identifier is all there is
+    shared = len(first & second) / len(first | second)
+    return shared >= UID_MIN_SHARED or fuzz.ratio(a.title, b.title) >= UID_MIN_RATIO
+
+
+def _tokens(title: str) -> frozenset[str]:
+    """The title's words *with* its numbers ("Event#1" and "Event#3", "test3" and "test4"
+    are different events)."""
+    return frozenset(re.findall(r"\w+", fold(title))) - STOP_WORDS
 
 
 def _title_similarity(a: _Prepared, b: _Prepared) -> float:
@@ -263,9 +288,9 @@ def _score(a: _Prepared, b: _Prepared) -> float | None:
     if time is None:
         return None
     if ra.uid and ra.uid == rb.uid and not _SYNTHETIC_UID.match(ra.uid):
-        return 1.0
+        return 1.0 if _related(a, b) else None
     if _same_url(ra, rb):
-        return 0.99
+        return 0.99 if _related(a, b) else None
     places_known = {ra.territory, rb.territory} - _NOT_A_PLACE
     if ra.territory and rb.territory and ra.territory != rb.territory and len(places_known) == 2:
         return None

@@ -10,13 +10,22 @@ the slow run (`make test-all`) checks them all and prints the agreement figures.
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
 import os
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from rapidfuzz import fuzz
 
-from tests.conformance import Verdict, calendars, name, node_available, verdicts
+from aggregator.pipeline import RefreshOptions, refresh
+from aggregator.search import fold
+from aggregator.store.schema import events
+from tests.conformance import FROM, Verdict, calendars, name, node_available, verdicts
+from tests.conftest import source
 
 KNOWN = {
     entry["file"]: entry
@@ -88,3 +97,46 @@ def test_every_calendar_agrees_with_ical_js_net_of_the_listed_disagreements() ->
     found = verdicts(paths)
     print("\n" + report(found))
     assert problems(found) == []
+
+
+def _words(title: str) -> list[str]:
+    return re.findall(r"\w+", fold(title))
+
+
+def _one_names_the_other(first: str, second: str) -> bool:
+    """Every word of the shorter title, numbers included, is (nearly) in the longer one."""
+    short, long = sorted((_words(first), _words(second)), key=len)
+    return all(any(fuzz.ratio(word, other) >= 80 for other in long) for word in short)
+
+
+def test_the_calendars_together_merge_only_events_with_related_titles(
+    engine: sa.Engine,
+) -> None:
+    """All the files as sources of one agenda (one database): cross-source dedup must not
+    merge events whose titles are unrelated (it merged "Event#3" at 19:30 and an all-day
+    "Base event" into "Crazy Event Thingy!" at 19:00, from three files reusing UIDs)."""
+    now = dt.datetime.now(dt.UTC)
+    options = RefreshOptions(workers=4, parse_processes=2, future_days=3650,
+                             past_days=(now.date() - FROM.date()).days)  # fmt: skip
+    configs = [source(id=f"cal{n}", name=name(p), url=str(p)) for n, p in enumerate(calendars())]
+    results = refresh(engine, configs, options)
+    assert sum(r.outcome == "ok" for r in results) >= 190
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(events.c.cluster_id, events.c.source_id, events.c.title).where(
+                events.c.removed_at.is_(None)
+            )
+        ).all()
+    clusters: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+    for row in rows:
+        clusters[row.cluster_id].append((row.source_id, row.title))
+    merged = [members for members in clusters.values() if len({s for s, _ in members}) > 1]
+    assert len(rows) > 30_000 and len(merged) > 1_000  # files that share events do merge
+    unrelated = {
+        tuple(sorted({first, second}))
+        for members in merged
+        for _, first in members
+        for _, second in members
+        if not _one_names_the_other(first, second)
+    }
+    assert unrelated == set()
