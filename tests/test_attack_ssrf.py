@@ -114,3 +114,56 @@ def test_upper_case_scheme_is_a_url_not_a_path(tmp_path: Path, scheme: str) -> N
     assert not config.is_local
     assert config.url.startswith(("http://", "https://"))
     assert config.url.endswith("://host/../../etc/passwd")
+
+
+def test_the_bypass_is_refused_by_cli_admin_and_scheduled_fetches(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same string through every other way in: `aggregator sources add`, the admin's
+    create form, and a scheduled (settings-guarded) refresh of a hand-written source."""
+    from click.testing import CliRunner
+
+    from aggregator.cli import main
+    from aggregator.pipeline import RefreshOptions, refresh
+    from aggregator.settings import load_settings
+    from aggregator.store import make_engine, migrate
+
+    _internal(httpserver)
+    url = f"http://127.0.0.1:{httpserver.port}\\@8.8.8.8/f.ics"
+    sources = tmp_path / "sources.toml"
+    sources.write_text("")
+    monkeypatch.setenv("AGENDA_SOURCES", str(sources))
+    monkeypatch.setenv("AGENDA_DATABASE_URL", f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    monkeypatch.setenv("AGENDA_SECRET_KEY", "ssrf")
+    added = CliRunner().invoke(main, ["sources", "add", url, "--id", "x", "--name", "X"])
+    assert added.exit_code == 2 and "Refusé" in added.output
+    assert sources.read_text() == ""
+
+    from webapp import create_app
+
+    app = create_app({"WTF_CSRF_ENABLED": False})
+    with app.test_client() as client:
+        with client.session_transaction() as session:
+            session["sid"] = _admin_session(app)
+        form = {"id": "x", "name": "X", "url": url, "refresh": "1h"}
+        answer = client.post("/admin/sources/create", data=form)
+        assert answer.status_code == 302 and "/admin/sources/new" in answer.headers["Location"]
+    assert sources.read_text() == ""
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    migrate(engine)
+    options = RefreshOptions.from_settings(load_settings())
+    (result,) = refresh(engine, [source(url=url)], options)
+    assert result.outcome == "failed"
+    assert httpserver.log == []
+
+
+def _admin_session(app: object) -> str:
+    import datetime as dt
+
+    from aggregator.store.admin import create_admin, open_session
+
+    engine = app.extensions["engine"]  # type: ignore[attr-defined]
+    now = dt.datetime.now(dt.UTC)
+    create_admin(engine, "camille", "un mot de passe solide", now)
+    return open_session(engine, "camille", now)

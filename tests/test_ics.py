@@ -197,9 +197,12 @@ def test_missing_uid_gets_a_stable_synthetic_one(window: Window) -> None:
 
 def test_malformed_property_skips_only_that_event(window: Window) -> None:
     parsed = parse("malformed-property.ics", window)
-    assert sorted(e.uid for e in parsed.events) == ["good-one", "good-two"]
+    # An unreadable rule (FREQ=SOMETIMES) keeps its event's first date, like INTERVAL=0.
+    assert sorted(e.uid for e in parsed.events) == ["bad-rrule", "good-one", "good-two"]
+    assert [e.start.day for e in parsed.events if e.uid == "bad-rrule"] == [6]
     assert len(parsed.warnings) == 3
     assert any("DTEND illisible" in w for w in parsed.warnings)
+    assert any("récurrence illisible" in w for w in parsed.warnings)
 
 
 def test_endless_rrule_is_bounded_with_a_warning(window: Window) -> None:
