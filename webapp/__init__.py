@@ -61,7 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     i18n.init(app)
     formatting.register(app)
-    app.before_request(_refuse_nul)
+    app.before_request(_refuse_control)
     app.register_error_handler(400, _error_page)
     app.register_error_handler(404, _error_page)
     app.register_error_handler(405, _error_page)
@@ -74,14 +74,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _refuse_nul() -> None:
-    """NUL has no meaning in any field, and PostgreSQL refuses it in text: a clear 400 here
-    rather than a 500 from the database."""
+CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
+
+
+def _refuse_control() -> None:
+    """Control characters have no meaning in any field: PostgreSQL refuses NUL in text and
+    XML (RSS, Atom titles) refuses the others. A clear 400 here rather than a 500 later."""
     fields = [request.path, *request.args.keys(), *request.args.values()]
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         fields += [*request.form.keys(), *request.form.values()]
-    if any("\x00" in field for field in fields):
-        abort(400, "Caractère nul (\\0) refusé dans l'adresse ou le formulaire")
+    if any(not CONTROL.isdisjoint(field) for field in fields):
+        abort(400, "Caractère de contrôle refusé dans l'adresse ou le formulaire")
 
 
 MESSAGES = {
