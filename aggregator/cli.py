@@ -112,18 +112,37 @@ def _scheduler(settings: Settings) -> Scheduler:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option(
     "--scheduler/--no-scheduler", default=True, show_default=True,
-    help="Also refresh the sources on schedule, in this process (one-machine set-up).",
+    help="Also refresh the sources on schedule, in a process of its own (one-machine set-up).",
 )  # fmt: skip
-def serve(host: str, port: int, scheduler: bool) -> None:
-    """Serve the agenda website (and, by default, run the scheduler)."""
-    from webapp import create_app
+@click.option("--debug", is_flag=True, help="Flask's development server, reloading on change.")
+def serve(host: str, port: int, scheduler: bool, debug: bool) -> None:
+    """Serve the agenda website with gunicorn (and, by default, run the scheduler)."""
+    import subprocess
 
     settings = _settings()
-    app = create_app()
+    _sources_file(settings)  # refuse an invalid sources.toml before starting anything
+    from aggregator.store import open_engine
+
+    open_engine(settings.database_url).dispose()  # migrate once, before the workers start
+    helper = None
     if scheduler:
-        _scheduler(settings).start()  # waits for the leader lock in the background
+        # Its own process: forking web workers beside a running scheduler thread could copy
+        # a lock it holds; a second process is what the container runs too.
+        helper = subprocess.Popen([sys.executable, "-m", "aggregator", "scheduler"])
     click.echo(f"Agenda servi sur http://{host}:{port}/", err=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    try:
+        if debug:
+            from webapp import create_app
+
+            create_app().run(host=host, port=port, debug=True, threaded=True)
+        else:
+            from webapp.serving import Server, options
+
+            Server(options(f"{host}:{port}")).run()
+    finally:
+        if helper is not None:
+            helper.terminate()
+            helper.wait(30)
 
 
 @main.command()

@@ -110,6 +110,9 @@ CSP = (
 
 
 def _security_headers(response: Response) -> Response:
+    # The server writes the Date header; werkzeug's make_conditional writes one too, and a
+    # response must not carry two (RFC 9110 6.6.1).
+    response.headers.pop("Date", None)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if response.headers.pop("X-Embeddable", None):
