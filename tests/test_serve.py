@@ -3,6 +3,7 @@ its scheduler process, on a real SQLite database (issue 14, item 1)."""
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import signal
@@ -20,12 +21,11 @@ ICS = (
 )
 
 
-def _get(port: int, path: str) -> http.client.HTTPResponse:
+def _get(port: int, path: str, **headers: str) -> tuple[http.client.HTTPResponse, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", path)
+    conn.request("GET", path, headers=headers)
     response = conn.getresponse()
-    response.read()
-    return response
+    return response, response.read()
 
 
 def test_serve_runs_gunicorn_and_the_scheduler(tmp_path: Path) -> None:
@@ -51,10 +51,14 @@ def test_serve_runs_gunicorn_and_the_scheduler(tmp_path: Path) -> None:
             except OSError:  # not listening yet
                 time.sleep(0.3)
         assert found, "no answer with the scheduled source's event within 60 s"
-        feed = _get(port, "/agenda.ics")
-        assert feed.status == 200
+        feed, body = _get(port, "/agenda.ics")
+        assert feed.status == 200 and b"Atelier servi" in body
         assert len(feed.headers.get_all("Date") or []) == 1
         assert "gunicorn" in (feed.headers.get("Server") or "")
+        # What a subscription client gets: the precompressed copy, through gunicorn.
+        zipped, packed = _get(port, "/agenda.ics", **{"Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(packed) == body
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=60)[0]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from aggregator.store.read import EventRow, query_events
 from webapp import get_engine
+from webapp.encoding import compress_response
 from webapp.filters import query_from_args
 from webapp.formatting import local_days
 
@@ -46,7 +47,7 @@ def event_json(event: EventRow, tz: ZoneInfo) -> dict[str, Any]:
 def events() -> Any:
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     rows = query_events(get_engine(), query_from_args(tz))
-    return jsonify({"events": [event_json(e, tz) for e in rows]})
+    return compress_response(jsonify({"events": [event_json(e, tz) for e in rows]}), request)
 
 
 @bp.errorhandler(BadRequest)

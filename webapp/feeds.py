@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +28,7 @@ from aggregator.store import version
 from aggregator.store.read import EventRow, get_event, query_events
 from aggregator.territories import TERRITORIES
 from webapp import export, get_engine, public_url
+from webapp.encoding import ENCODINGS, encoded, variants
 from webapp.export import calendar, syndication
 from webapp.filters import FILTER_KEYS, query_from_args
 from webapp.formatting import zone
@@ -46,6 +47,7 @@ class Built:
     body: bytes
     etag: str
     built_at: dt.datetime
+    encoded: dict[str, bytes] = field(default_factory=dict)  # "gzip", "br": precompressed
 
 
 class FeedCache:
@@ -78,7 +80,11 @@ class FeedCache:
         # Last use, for the disk's LRU (set by hand: mounts often skip access times).
         with contextlib.suppress(OSError):
             os.utime(path, (time.time(), path.stat().st_mtime))
-        return Built(body, hashlib.sha256(body).hexdigest()[:32], stamp)
+        variants = {}
+        for name in ENCODINGS:
+            with contextlib.suppress(FileNotFoundError):  # written by an older release
+                variants[name] = _sibling(path, name).read_bytes()
+        return Built(body, hashlib.sha256(body).hexdigest()[:32], stamp, variants)
 
     def get(
         self,
@@ -103,25 +109,43 @@ class FeedCache:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
             if not path.exists():
                 body = build()
-                temporary = path.with_suffix(f".{os.getpid()}.tmp")
-                temporary.write_bytes(body)
-                os.replace(temporary, path)
+                # Every encoding once per data change: serving then compresses nothing.
+                for name, data in sorted(variants(body).items(), key=lambda v: v[0] == "identity"):
+                    target = path if name == "identity" else _sibling(path, name)
+                    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+                    temporary.write_bytes(data)
+                    os.replace(temporary, target)  # the identity file last: it marks done
                 with self.lock:
                     self.builds += 1
                 for old in folder.glob(f"{kind}-{digest}-*.feed"):
                     if old != path:
-                        old.unlink(missing_ok=True)
+                        _remove(old)
                 evict(folder, max_files, max_bytes, keep=path)
             return self._remember(key, self._loaded(path))
 
 
+def _sibling(path: Path, encoding: str) -> Path:
+    return path.with_name(f"{path.name}.{encoding}")
+
+
+def _remove(path: Path) -> None:
+    for name in ENCODINGS:
+        _sibling(path, name).unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
+
+
 def evict(folder: Path, max_files: int, max_bytes: int, keep: Path) -> None:
-    """Remove the least recently used feeds until the folder is within both bounds."""
+    """Remove the least recently used feeds (with their compressed copies) until the folder
+    is within both bounds."""
     files = []
     for path in folder.glob("*.feed"):
         with contextlib.suppress(FileNotFoundError):
             info = path.stat()
-            files.append((info.st_atime, info.st_size, path))
+            size = info.st_size
+            for name in ENCODINGS:
+                with contextlib.suppress(FileNotFoundError):
+                    size += _sibling(path, name).stat().st_size
+            files.append((info.st_atime, size, path))
     files.sort()
     count, total = len(files), sum(size for _, size, _ in files)
     for _, size, path in files:
@@ -129,7 +153,7 @@ def evict(folder: Path, max_files: int, max_bytes: int, keep: Path) -> None:
             break
         if path == keep:
             continue
-        path.unlink(missing_ok=True)
+        _remove(path)
         kind, digest = path.name.split("-")[:2]
         (folder / f"{kind}-{digest}.lock").unlink(missing_ok=True)
         count, total = count - 1, total - size
@@ -169,8 +193,8 @@ def _serve(kind: str, mimetype: str, build: Callable[[], bytes]) -> Response:
     config = current_app.config
     built = CACHE.get(key, build_in_french, Path(config["CACHE_DIR"]),
                       config["CACHE_MAX_FEEDS"], config["CACHE_MAX_BYTES"])  # fmt: skip
-    response = Response(built.body, mimetype=mimetype)
-    response.set_etag(built.etag)
+    response = Response(mimetype=mimetype)
+    encoded(response, request, {"identity": built.body, **built.encoded}, built.etag)
     response.last_modified = built.built_at
     response.cache_control.public = True
     response.cache_control.max_age = 300
