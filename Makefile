@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.merge
 	$(BIN)/python -m bench.dedup
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.compressed
 	$(BIN)/python -m bench.load
 
 JS_STAMP := tests/js/node_modules/.installed
