@@ -47,14 +47,13 @@ from aggregator.model import (
     EventIntent,
     FeedFetched,
     FetchOutcome,
-    Kind,
     ParseError,
     RefreshResult,
     SourceConfig,
     SourceState,
 )
 from aggregator.normalise import normalise
-from aggregator.parse import Window, parse_document, sniff
+from aggregator.parse import Window, parse_document
 from aggregator.settings import Settings
 from aggregator.store import analyze, write
 from aggregator.store.clusters import recluster
@@ -64,8 +63,8 @@ from aggregator.territory import load_gazetteer, tag_events
 
 log = logging.getLogger("aggregator.refresh")
 ANALYZE_AFTER = 1000  # changed occurrences in one refresh that call for fresh statistics
-# Fewer sources than this in a batch do not pay for starting parser processes (a scheduled
-# run refreshes one source at a time).
+# A batch this large gets AGENDA_PARSE_PROCESSES parser processes; a smaller one (a
+# scheduled run refreshes one source) gets one, which is cheaper to start.
 PARALLEL_FROM = 8
 BUSY = "Une autre mise à jour de cette source est en cours depuis trop longtemps : réessayez"
 Progress = Callable[[int, int, RefreshResult], None]
@@ -183,9 +182,7 @@ def prepare(
     except Exception:  # one event breaks a later stage: it alone is skipped, never the feed
         intents, rows = _one_by_one(intents, gazetteer, source.territory, warnings)
     seconds = time.monotonic() - started
-    kind = str(
-        parsed.kind if parsed.kind is not Kind.AUTO else sniff(fetched.body, fetched.content_type)
-    )
+    kind = str(parsed.kind)  # what parse_document found: ics, rss, atom, jsonld
     return Prepared(intents, warnings, parsed.skipped, seconds, rows=rows, kind=kind)
 
 
@@ -318,6 +315,7 @@ def refresh(
                         if source.id not in locks.held:  # busy: the other refresh reports
                             finish(RefreshResult(source.id, "failed", error=fetched.error))
                             continue
+                        prepared = None  # parsed in _ingest_guarded: parse_processes=0 only
                         if parsers is not None and fetched.outcome is FetchOutcome.FETCHED:
                             try:
                                 parse = parsers.submit(
@@ -330,11 +328,7 @@ def refresh(
                                 parsing[parse] = (source, fetched)
                                 pending.add(parse)
                                 continue
-                            finish(
-                                _ingest_guarded(engine, source, fetched, options, moment, prepared)
-                            )
-                            continue
-                        finish(_ingest_guarded(engine, source, fetched, options, moment))
+                        finish(_ingest_guarded(engine, source, fetched, options, moment, prepared))
                     else:
                         source, fetched = parsing.pop(future)
                         maybe = _prepared(source, future)
