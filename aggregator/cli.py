@@ -385,16 +385,13 @@ def _retire(settings: Settings, source_id: str) -> None:
     from zoneinfo import ZoneInfo
 
     from aggregator.store import open_engine
-    from aggregator.store.clusters import recluster
-    from aggregator.store.write import retire_sources
+    from aggregator.store.clusters import retire
 
     engine = open_engine(settings.database_url)
     now = dt.datetime.now(dt.UTC)
-    removed = retire_sources(engine, [source_id], now)
+    since = now - dt.timedelta(days=settings.window_past_days)
+    removed = retire(engine, [source_id], now, since, ZoneInfo(settings.timezone))
     if removed:
-        recluster(
-            engine, now - dt.timedelta(days=settings.window_past_days), ZoneInfo(settings.timezone)
-        )
         click.echo(f"{removed} événement(s) retiré(s) de l'agenda.")
     engine.dispose()
 

@@ -361,12 +361,10 @@ def _retire(source_id: str) -> None:
     """A deleted source's events leave the public agenda now, not at the next refresh."""
     from zoneinfo import ZoneInfo
 
-    from aggregator.store.clusters import recluster
-    from aggregator.store.write import retire_sources
+    from aggregator.store.clusters import retire
 
-    if retire_sources(get_engine(), [source_id], _now()):
-        zone = ZoneInfo(current_app.config["TIMEZONE"])
-        recluster(get_engine(), _now() - dt.timedelta(days=30), zone)
+    now, zone = _now(), ZoneInfo(current_app.config["TIMEZONE"])
+    retire(get_engine(), [source_id], now, now - dt.timedelta(days=30), zone)
 
 
 def _refresh_now(config: Any) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from aggregator.store import version
+from aggregator.store.locks import advisory_key
 from aggregator.store.schema import (
     admin_log,
     admin_sessions,
@@ -146,7 +146,7 @@ def reserve_attempt(engine: sa.Engine, keys: list[str], now: dt.datetime) -> boo
         if conn.dialect.name == "postgresql":
             for key in sorted(keys):
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"),
-                             {"a": LOGIN_LOCKS, "b": _int4(key)})  # fmt: skip
+                             {"a": LOGIN_LOCKS, "b": advisory_key(key)})  # fmt: skip
         conn.execute(login_attempts.insert(), [{"key": k, "at": now} for k in keys])
         counts = conn.execute(
             sa.select(login_attempts.c.key, sa.func.count())
@@ -155,11 +155,6 @@ def reserve_attempt(engine: sa.Engine, keys: list[str], now: dt.datetime) -> boo
         ).all()
         conn.execute(login_attempts.delete().where(login_attempts.c.at < now - FAILURE_WINDOW))
     return all(count <= MAX_FAILURES for _, count in counts)
-
-
-def _int4(text: str) -> int:
-    value = zlib.crc32(text.encode())
-    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def clear_failures(engine: sa.Engine, keys: list[str]) -> None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from aggregator.dedup import DedupRecord, Overrides, cluster, pairs_from
 from aggregator.store import version
 from aggregator.store.schema import dedup_overrides, events
+from aggregator.store.write import retire_sources
 
 
 @dataclass(frozen=True)
@@ -127,3 +128,14 @@ def record_override(
                 ],
             )  # fmt: skip
     return len(pairs)
+
+
+def retire(
+    engine: sa.Engine, source_ids: list[str], now: dt.datetime, since: dt.datetime, tz: ZoneInfo
+) -> int:
+    """Deleted sources' events leave the agenda now, and the clusters they were in are
+    worked out again (the admin's delete button, `aggregator sources remove`)."""
+    removed = retire_sources(engine, source_ids, now)
+    if removed:
+        recluster(engine, since, tz)
+    return removed

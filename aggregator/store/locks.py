@@ -30,9 +30,10 @@ class Busy(TimeoutError):
     """Another refresh of this source held it longer than we could wait."""
 
 
-def _key(source_id: str) -> int:
-    value = zlib.crc32(source_id.encode())
-    return value - (1 << 32) if value >= 1 << 31 else value  # a signed int4
+def advisory_key(text: str) -> int:
+    """A text as the signed int4 that pg_advisory_lock(int, int) takes."""
+    value = zlib.crc32(text.encode())
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 class SourceLocks:
@@ -54,7 +55,7 @@ class SourceLocks:
                     self.connection = self.engine.connect()
                 got = self.connection.execute(
                     sa.text("SELECT pg_try_advisory_lock(:a, :b)"),
-                    {"a": NAMESPACE, "b": _key(source_id)},
+                    {"a": NAMESPACE, "b": advisory_key(source_id)},
                 ).scalar()
                 self.connection.commit()
                 if got:
@@ -90,7 +91,7 @@ class SourceLocks:
             if self.connection is not None:
                 self.connection.execute(
                     sa.text("SELECT pg_advisory_unlock(:a, :b)"),
-                    {"a": NAMESPACE, "b": _key(source_id)},
+                    {"a": NAMESPACE, "b": advisory_key(source_id)},
                 )
                 self.connection.commit()
             handle = self.files.pop(source_id, None)
