@@ -16,7 +16,6 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup
-from werkzeug.exceptions import BadRequest
 
 from aggregator.store import version
 from aggregator.store.read import (
@@ -85,14 +84,9 @@ def _count(engine: Any, query: EventQuery) -> int:
 def _listing(template: str, heading: str, forced: dict[str, Any] | None = None,
              **extra: Any) -> Any:  # fmt: skip
     """The agenda list; `forced` filters come from the path (/territoire/x, /association/y)."""
-    try:
-        query = replace(_query(), **(forced or {}))
-    except BadRequest as exc:
-        return render_template("error.html", message=exc.description), 400
-    try:
-        page = whole_number("page", 1, 1, MAX_OFFSET // PAGE_SIZE)
-    except BadRequest as exc:
-        return render_template("error.html", message=exc.description), 400
+    # A bad filter raises BadRequest: the app's 400 page says which, in French.
+    query = replace(_query(), **(forced or {}))
+    page = whole_number("page", 1, 1, MAX_OFFSET // PAGE_SIZE)
     engine = get_engine()
     total = _count(engine, query)
     rows = query_events(engine, replace(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE))
@@ -145,12 +139,8 @@ def month(year: int | None = None, month: int | None = None) -> Any:
         abort(404)
     first = dt.date(year, month, 1)
     weeks = calendar_module.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    try:
-        base = _query()
-    except BadRequest as exc:
-        return render_template("error.html", message=exc.description), 400
     query = replace(
-        base,
+        _query(),
         start=dt.datetime.combine(weeks[0][0], dt.time(), tz),
         end=dt.datetime.combine(weeks[-1][-1] + dt.timedelta(days=1), dt.time(), tz),
     )
@@ -266,11 +256,7 @@ def subscribe() -> Any:
 
 @bp.get("/embed")
 def embed() -> Any:
-    try:
-        query = _query()
-    except BadRequest as exc:
-        return render_template("error.html", message=exc.description), 400
-    rows = query_events(get_engine(), replace(query, limit=EMBED_SIZE))
+    rows = query_events(get_engine(), replace(_query(), limit=EMBED_SIZE))
     response = render_template(
         "embed.html",
         days=_by_day(rows),
@@ -287,10 +273,7 @@ def digest() -> Any:
     start = today
     raw = request.args.get("debut")
     if raw:
-        try:
-            start = parse_day("debut", raw)
-        except BadRequest as exc:
-            return render_template("error.html", message=exc.description), 400
+        start = parse_day("debut", raw)
     end = start + dt.timedelta(days=7)
     chosen = [t for t in request.args.getlist("territory") if t in TERRITORIES]
     query = EventQuery(
