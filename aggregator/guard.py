@@ -90,7 +90,7 @@ def resolve(host: str, port: int, allow: Iterable[str] = ()) -> list[Address]:
 
 
 def check_url(url: str, allow: Iterable[str] = ()) -> None:
-    if any(c in url for c in "\\\t\r\n ") or any(ord(c) < 32 or ord(c) == 127 for c in url):
+    if any(c in "\\ \x7f" or ord(c) < 32 for c in url):
         raise UnsafeUrl("Adresse invalide : espaces, barres obliques inverses ou caractères "
                         "de contrôle")  # fmt: skip
     parts = urlsplit(url)
@@ -191,4 +191,3 @@ class GuardedAdapter(HTTPAdapter):
         http = type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": pinned})
         https = type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": pinned_tls})
         self.poolmanager.pool_classes_by_scheme = {"http": http, "https": https}
-        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
