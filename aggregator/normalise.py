@@ -25,8 +25,11 @@ MAX_DURATION = dt.timedelta(days=366)
 CAPS = {"title": 300, "location": 500, "description": 20_000, "description_html": 40_000}
 MAX_URL = 2_000  # a cut URL leads nowhere: a longer one is dropped
 MAX_UID = 255  # an identity: a longer one is replaced by its digest
+# For the source's warnings: what each field is called, its limit, what a longer one gets.
 FIELD_NAMES = {"title": "titre", "location": "lieu", "description": "description",
                "description_html": "description HTML", "url": "lien", "uid": "UID"}  # fmt: skip
+LIMITS = {**CAPS, "url": MAX_URL, "uid": MAX_UID}
+CUT = {"description_html": "ignoré", "url": "ignoré", "uid": "remplacé par son empreinte"}
 
 
 def _zone(name: str | None) -> ZoneInfo | None:
@@ -183,15 +186,13 @@ def normalise(
         mixed += isinstance(event.end, dt.datetime) and not isinstance(event.start, dt.datetime)
         intent = capped(intent, cut)
         intents[(intent.uid, intent.recurrence_id)] = intent
-    if warnings is not None and mixed:
-        warnings.append(f"{mixed} événement(s) d'une journée avec une heure de fin : "
-                        "traités comme des journées entières")  # fmt: skip
     if warnings is not None:
-        for name, count in cut.items():
-            limit = {**CAPS, "url": MAX_URL, "uid": MAX_UID}[name]
-            action = "ignoré" if name in ("url", "description_html") else "tronqué"
-            if name == "uid":
-                action = "remplacé par son empreinte"
-            warnings.append(f"{count} événement(s) : {FIELD_NAMES[name]} de plus de {limit} "
-                            f"caractères, {action}")  # fmt: skip
+        if mixed:
+            warnings.append(f"{mixed} événement(s) d'une journée avec une heure de fin : "
+                            "traités comme des journées entières")  # fmt: skip
+        warnings.extend(
+            f"{count} événement(s) : {FIELD_NAMES[name]} de plus de {LIMITS[name]} caractères, "
+            f"{CUT.get(name, 'tronqué')}"
+            for name, count in cut.items()
+        )
     return list(intents.values())
