@@ -5,7 +5,6 @@ real SQLite and PostgreSQL; tests/test_serve.py checks one through gunicorn on l
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from pathlib import Path
 
 import brotli
@@ -13,21 +12,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.test_pages import demo_app
-from webapp import feeds
+from tests.test_attack_web import app, client
 
-
-@pytest.fixture
-def app(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    monkeypatch.setattr(feeds, "CACHE", feeds.FeedCache())
-    app = demo_app(db_url, tmp_path, monkeypatch)
-    yield app
-    app.extensions["engine"].dispose()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+__all__ = ["app", "client"]  # the demo site with a feed cache of its own
 
 
 @pytest.mark.parametrize("path", ["/agenda.ics", "/agenda.rss", "/agenda.atom",
