@@ -101,7 +101,7 @@ def test_accessibility(page: Any, site: str, path: str) -> None:
 def test_event_page_accessibility(page: Any, site: str) -> None:
     page.goto(site + "/")
     page.locator("a.title").first.click()
-    assert page.url.startswith(site + "/evenement/")
+    page.wait_for_url(site + "/evenement/**")
     assert axe_violations(page) == []
 
 
@@ -109,18 +109,21 @@ def test_filter_by_territory_then_search(page: Any, site: str) -> None:
     page.goto(site + "/")
     page.select_option("#territory", "brianconnais")
     page.click("button[type=submit]")
-    assert "territory=brianconnais" in page.url
+    # The click only waits for the navigation to start: wait for the new page to load.
+    page.wait_for_url("**territory=brianconnais**")
     titles = page.locator("a.title").all_inner_texts()
     assert titles and all("Repair Café" in t for t in titles)
     page.fill("#q", "forum ECONOMIE")
     page.select_option("#territory", "")
     page.click("button[type=submit]")
+    page.wait_for_url("**q=forum+ECONOMIE**")
     assert page.locator("a.title").all_inner_texts() == ["Forum de l'économie sociale et solidaire"]
 
 
 def test_open_an_event_and_add_it_to_a_calendar(page: Any, site: str) -> None:
     page.goto(site + "/?q=forum")
     page.click("text=Forum de l'économie sociale et solidaire")
+    page.wait_for_url(site + "/evenement/**")
     assert page.locator("h1").inner_text() == "Forum de l'économie sociale et solidaire"
     assert "Udess 05" in page.locator(".by").inner_text()
     with page.expect_download() as download:
@@ -151,9 +154,10 @@ def test_embed_loads_in_an_iframe_and_the_site_does_not(
     context = browser.new_context()  # CSP enforced, as for the association's visitors
     page = context.new_page()
     page.goto(httpserver.url_for("/asso.html"))
-    page.wait_for_timeout(1000)
+    from playwright.sync_api import expect
+
     widget = page.frame_locator("#w")
-    assert "Repair Café" in widget.locator("body").inner_text()
+    expect(widget.locator("body")).to_contain_text("Repair Café")  # waits for the frame
     blocked = page.frame_locator("#s").locator("body").inner_text()
     assert "Les prochains rendez-vous" not in blocked  # frame-ancestors 'none', XFO DENY
     context.close()
