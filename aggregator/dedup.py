@@ -5,18 +5,27 @@ itself: its two records are two events):
 1. Blocking: only occurrences sharing a local day are compared, and only when they share
    their UID, their event URL or the start of a significant title word other than their own
    place's, so 100k occurrences take seconds.
-2. Time: timed starts at most 60 min apart; an all-day record matches a timed one on one of
-   its days.
+2. Time: timed starts at most 60 min apart (doors open at 20:00, the show at 20:30); an
+   all-day record matches a timed one on one of its days.
 3. Place: both territories known and different -> never the same event; otherwise the
-   similarity of the places (when both are given) weighs in.
-4. Title: accent/case folded, stop words, date words and the places' words removed,
-   compared with rapidfuzz.
-   Generic titles ("Assemblée générale", "Atelier") need the same start and the same place.
+   similarity of the places (venue and town, when both are given) weighs in.
+4. Title (aggregator/dedup_words.py): folded, stop words, series numbers and the places'
+   words removed, rewritten with the field's lexicon ("AG" = "assemblée générale",
+   "ciné-débat" = "projection suivie d'un débat"), each word weighed by its rarity in the
+   agenda. One title may add words (an organiser, a speaker, a town); when *each* names
+   something significant the other lacks ("Café philo : le travail" / "... : la liberté"),
+   they are two events. Two different quoted names (« Demain » / « Après-demain ») too.
+   Generic titles ("Assemblée générale", "Portes ouvertes") need the same slot, the same
+   place and the same wording.
+5. Score: title, place, time and structure (same start to the minute, same end, same link
+   domain) make one score with two thresholds: MERGE_AT and over, one event; from
+   REVIEW_AT, a doubtful pair left apart for an admin to decide; below, two events.
 An identical UID or event URL is enough with compatible times and related titles (a shared
 short UID with unrelated titles is a collision). Pairs are merged best first
 into clusters; a cluster never holds two records of one source, and admin overrides (merge /
 split pairs) always win. Cluster ids are stable: a cluster keeps the id most of its members
 had, so subscribers never see a duplicate appear when a source joins or leaves.
+Measured on tests/data/dedup-publishers.psv: `python -m bench.dedup_quality --test`.
 """
 
 from __future__ import annotations
@@ -30,37 +39,33 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
+from aggregator.dedup_words import (
+    GENERIC,
+    LIGHT,
+    STOP_WORDS,
+    UNIFORM,
+    WordWeights,
+    rewrites,
+    same_word,
+    title_words,
+)
 from aggregator.search import fold
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_START_GAP = dt.timedelta(minutes=60)
-THRESHOLD = 0.80
-MIN_TITLE = 0.75  # title similarity under which two records are never one event
-STOP_WORDS = {
-    "le", "la", "les", "l", "de", "du", "des", "d", "un", "une", "et", "a", "au", "aux", "en",
-    "pour", "avec", "sur", "par", "the", "of", "and", "s", "sa", "son", "ses", "notre", "nos",
-    "votre", "vos", "ce", "cette", "nouveau", "nouvelle", "edition", "eme", "e", "er",
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "janvier",
-    "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
-    "novembre", "decembre", "h", "annule", "complet", "report", "reporte",
-}  # fmt: skip
-GENERIC = {
-    "assemblee", "generale", "ag", "reunion", "permanence", "atelier", "ateliers",
-    "conference", "concert", "marche", "formation", "soiree", "fete", "repair", "cafe",
-    "rencontre", "rencontres", "debat", "projection", "spectacle", "stage", "sortie",
-    "balade", "randonnee", "visite", "ouverte", "porte", "portes", "ouvertes", "benevoles",
-    "conseil", "administration", "ca", "bureau", "pique", "nique", "repas", "partage",
-    "jeux", "jeu", "cours", "cinema", "animation", "info", "information", "point",
-    "chorale", "lecture", "apero", "aperitif", "accueil",
-    # "Événement", "Event#3" (its number goes): a title saying only that it is an event.
-    "evenement", "evenements", "event", "events", "test",
-}  # fmt: skip
+# Two thresholds on one score: at MERGE_AT and over, one event; from REVIEW_AT, a doubtful
+# pair shown to admins ("Doublons possibles"); under it, two events. Chosen on the train
+# split of tests/data/dedup-publishers.psv (python -m bench.dedup_quality).
+MERGE_AT = 0.75
+REVIEW_AT = 0.62
+MIN_TITLE = 0.6  # title similarity under which two records are never one event
 GENERIC_START_GAP = dt.timedelta(minutes=30)
 # A shared UID or link is one event only if the titles are related: half their words
 # (numbers included) in common, or nearly the same spelling.
 UID_MIN_SHARED = 0.5
 UID_MIN_RATIO = 90
 _SYNTHETIC_UID = re.compile(r"^(synth|jsonld)-")
+_QUOTED = re.compile(r"«\s*([^»]+?)\s*»|“([^”]+)”|\"([^\"]+)\"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,7 @@ class _Prepared:
     keys: frozenset[str] = field(default=frozenset())  # blocking keys from the title
     place_words: frozenset[str] = field(default=frozenset())
     rest: tuple[str, ...] = ()  # title words other than its own place's
+    quoted: str = ""  # a work's name the title quotes: « Douce France »
 
 
 KEY_LENGTH = 5
@@ -111,11 +117,6 @@ def _blocking_keys(words: tuple[str, ...], rest: tuple[str, ...]) -> frozenset[s
     return frozenset(w[:KEY_LENGTH] for w in rest or words)
 
 
-def title_words(title: str) -> tuple[str, ...]:
-    words = re.findall(r"[a-z0-9]+", fold(title))
-    return tuple(w for w in words if w not in STOP_WORDS and not w.isdigit())
-
-
 def _place(location: str) -> tuple[str, ...]:
     parts = []
     for part in re.split(r",|\s[-–]\s", location):
@@ -127,30 +128,21 @@ def _place(location: str) -> tuple[str, ...]:
 
 
 def _place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
-    """Venue against venue and town against town when both give both; else the whole."""
+    """Venue against venue and town against town when both give both (one town, venues
+    named differently: "MJC" / "Salle des fêtes" still half the way); the places as wholes
+    when one gives one part or the order differs ("Place J. Marcellin, Gap" / "Gap, place
+    J. Marcellin")."""
     if not a or not b:
         return None
     if len(a) >= 2 and len(b) >= 2:
-        venue = fuzz.token_set_ratio(a[0], b[0])
-        town = fuzz.token_set_ratio(a[-1], b[-1])
-        return min(venue, town) / 100
+        return max(_venue_town(a[0], a[-1], b[0], b[-1]), _venue_town(a[0], a[-1], b[-1], b[0]))
     return fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100
 
 
-def _conflicting_words(a: _Prepared, b: _Prepared) -> bool:
-    """Each title has a significant word the other lacks: "l'eau" / "la forêt en montagne",
-    "SCIC" / "SCOP". One title merely adding words ("Repair Café à Briançon") is fine."""
-    places = a.place_words | b.place_words
-
-    def unmatched(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
-        return any(
-            word not in GENERIC
-            and word not in places
-            and all(fuzz.ratio(word, other) < 80 for other in theirs)
-            for word in mine
-        )
-
-    return unmatched(a.words, b.words) and unmatched(b.words, a.words)
+def _venue_town(venue_a: str, town_a: str, venue_b: str, town_b: str) -> float:
+    venue = fuzz.token_set_ratio(venue_a, venue_b) / 100
+    town = fuzz.token_set_ratio(town_a, town_b) / 100
+    return town * (0.5 + 0.5 * venue)
 
 
 def _related(a: _Prepared, b: _Prepared) -> bool:
@@ -171,30 +163,6 @@ def _tokens(title: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", fold(title))) - STOP_WORDS
 
 
-def _title_similarity(a: _Prepared, b: _Prepared) -> float:
-    """Titles compared without the places either record is at: "Jeux et concert à
-    L'Argentière-la-Bessée" and "Café compost à L'Argentière-la-Bessée" share a long town
-    name, not an event. Every title below MIN_TITLE is refused, so rapidfuzz may stop early
-    (it returns 0 under a cutoff): most candidate pairs end here."""
-    first = _without(a, b.place_words)
-    second = _without(b, a.place_words)
-    return (
-        max(
-            fuzz.token_sort_ratio(first, second, score_cutoff=100 * MIN_TITLE),
-            0.9 * fuzz.token_set_ratio(first, second, score_cutoff=100 * MIN_TITLE / 0.9),
-        )
-        / 100
-    )
-
-
-def _without(item: _Prepared, places: frozenset[str]) -> str:
-    """The title's words but for its own place's and `places` (the title itself if none
-    remain); the other record is usually in the same town, so nothing more goes."""
-    if places.isdisjoint(item.rest):
-        return " ".join(item.rest) or item.title
-    return " ".join(w for w in item.rest if w not in places) or item.title
-
-
 def _days(record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
     first = record.start.astimezone(tz).date()
     if not record.all_day or record.end is None:
@@ -210,16 +178,18 @@ class _Texts:
     100k-occurrence dedup)."""
 
     def __init__(self) -> None:
-        self.titles: dict[str, tuple[tuple[str, ...], str, bool]] = {}
+        self.titles: dict[str, tuple[tuple[str, ...], str, bool, str]] = {}
         self.places: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
         self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {}
 
-    def title(self, title: str) -> tuple[tuple[str, ...], str, bool]:
+    def title(self, title: str) -> tuple[tuple[str, ...], str, bool, str]:
         found = self.titles.get(title)
         if found is None:
             words = title_words(title)
-            generic = bool(words) and all(w in GENERIC for w in words)
-            found = self.titles[title] = (words, " ".join(words), generic)
+            generic = bool(words) and all(w in GENERIC or w in LIGHT for w in words)
+            quoted = _QUOTED.search(title)
+            name = fold(next(g for g in quoted.groups() if g)) if quoted else ""
+            found = self.titles[title] = (words, " ".join(words), generic, name)
         return found
 
     def place(self, location: str) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -243,7 +213,7 @@ class _Texts:
 
 def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> _Prepared:
     texts = texts or _Texts()
-    words, title, generic = texts.title(record.title)
+    words, title, generic, quoted = texts.title(record.title)
     place, place_words = texts.place(record.location)
     keys, rest = texts.blocking(record, words, place_words)
     return _Prepared(
@@ -256,6 +226,7 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> 
         keys=keys,
         place_words=place_words,
         rest=rest,
+        quoted=quoted,
     )
 
 
@@ -268,7 +239,8 @@ def _time_score(a: _Prepared, b: _Prepared) -> float | None:
         return 1.0 if a.days[0] == b.days[0] else (0.8 if set(a.days) & set(b.days) else None)
     if ra.all_day or rb.all_day:
         day, timed = (a, b) if ra.all_day else (b, a)
-        return 0.7 if timed.days[0] in day.days else None
+        # Publishers often list a day's event without its hours: a small doubt only.
+        return 0.85 if timed.days[0] in day.days else None
     gap = abs(ra.start - rb.start)
     if gap > MAX_START_GAP:
         return None
@@ -281,42 +253,170 @@ def _same_url(a: DedupRecord, b: DedupRecord) -> bool:
     return bool(re.sub(r"^https?://[^/]+", "", a.url).strip("/"))
 
 
-def _score(a: _Prepared, b: _Prepared) -> float | None:
-    """How likely two occurrences of different sources are one event (None: not at all)."""
+@dataclass(frozen=True)
+class Verdict:
+    """How likely two occurrences are one event, and why: the evidence admins see."""
+
+    score: float
+    evidence: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def merge(self) -> bool:
+        return self.score >= MERGE_AT
+
+    @property
+    def review(self) -> bool:
+        return REVIEW_AT <= self.score < MERGE_AT
+
+
+APART = Verdict(0.0)
+
+
+def _domain(url: str | None) -> str:
+    found = re.match(r"^https?://(?:www\.)?([^/:?#]+)", url or "")
+    return found.group(1).lower() if found else ""
+
+
+# Sites where everyone publishes: sharing one says nothing about the event.
+_SHARED_DOMAINS = frozenset({
+    "facebook.com", "fb.me", "helloasso.com", "mobilizon.fr", "instagram.com",
+    "eventbrite.fr", "eventbrite.com", "billetweb.fr", "openagenda.com", "google.com",
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _TitleMatch:
+    similarity: float
+    only_a: tuple[str, ...]  # significant words only one title has
+    only_b: tuple[str, ...]
+    shared: float  # share of the first title's weight in significant words both have
+    conflict: bool  # each names something the other lacks, and that outweighs the rest
+    spelled: float  # the titles' words in any order (rapidfuzz), without weights or subsets
+    generic: bool  # one title says only what kind of event it is, once places are out
+
+
+def _outside(words: tuple[str, ...], places: frozenset[str]) -> list[str]:
+    """Title words that are not the places' (nor made from them: "Embrunais",
+    "Briançonnais"); the title itself when nothing else remains."""
+    kept = [
+        w for w in words
+        if w not in places and not any(len(p) >= 4 and w.startswith(p) for p in places)
+    ]  # fmt: skip
+    return kept or list(words)
+
+
+def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatch:
+    """Titles are compared without the places either record is at ("Jeux à
+    L'Argentière-la-Bessée" / "Café compost à L'Argentière-la-Bessée" share a town, not an
+    event). A title may add words the other lacks (an organiser, a speaker, a town): what
+    counts is how much of the *lighter* title the other covers, each word weighed by how
+    rare it is in the agenda."""
+    places = a.place_words | b.place_words
+    first, second = _outside(a.words, places), _outside(b.words, places)
+    in_second = [w for w in first if any(same_word(w, o) for o in second)]
+    in_first = [w for w in second if any(same_word(w, o) for o in first)]
+    weight = weights.weight
+    total_a = sum(weight(w) for w in first) or 1.0
+    total_b = sum(weight(w) for w in second) or 1.0
+    share_a = sum(weight(w) for w in in_second) / total_a
+    share_b = sum(weight(w) for w in in_first) / total_b
+    weighted = 0.75 * max(share_a, share_b) + 0.25 * min(share_a, share_b)
+    text_a, text_b = " ".join(first), " ".join(second)
+    in_order = fuzz.token_sort_ratio(text_a, text_b) / 100
+    spelled = max(in_order, 0.9 * fuzz.token_set_ratio(text_a, text_b) / 100)
+    only_a = tuple(w for w in first if w not in in_second and weights.significant(w))
+    only_b = tuple(w for w in second if w not in in_first and weights.significant(w))
+    shared = sum(weight(w) for w in in_second if weights.significant(w))
+    # "Café philo : le travail" / "Café philo : la liberté" conflict; "Distribution de
+    # paniers et pot de l'amitié" / "AMAP : distribution et pot de l'amitié" do not: what
+    # each adds weighs less than half of what they share.
+    conflict = (
+        bool(only_a and only_b)
+        and min(sum(weight(w) for w in only_a), sum(weight(w) for w in only_b)) >= 0.5 * shared
+    )
+    generic = any(all(w in GENERIC or w in LIGHT for w in words) for words in (first, second))
+    return _TitleMatch(
+        max(weighted, spelled), only_a, only_b, shared / total_a, conflict, in_order, generic,
+    )  # fmt: skip
+
+
+def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
+    """The score of two occurrences of different sources, with its evidence."""
     ra, rb = a.record, b.record
     time = _time_score(a, b)
     if time is None:
-        return None
+        return APART
     if ra.uid and ra.uid == rb.uid and not _SYNTHETIC_UID.match(ra.uid):
-        return 1.0 if _related(a, b) else None
+        return Verdict(1.0, {"uid": ra.uid}) if _related(a, b) else APART
     if _same_url(ra, rb):
-        return 0.99 if _related(a, b) else None
+        return Verdict(0.99, {"url": ra.url}) if _related(a, b) else APART
     places_known = {ra.territory, rb.territory} - _NOT_A_PLACE
     if ra.territory and rb.territory and ra.territory != rb.territory and len(places_known) == 2:
-        return None
+        return APART
     if not a.title or not b.title:
-        return None
-    title = _title_similarity(a, b)
-    if title < MIN_TITLE or _conflicting_words(a, b):
-        return None
+        return APART
+    if a.quoted and b.quoted and fuzz.ratio(a.quoted, b.quoted) < 85:
+        return APART  # « Demain » and « Après-demain »: two films, two events
+    match = _title_match(a, b, weights)
+    title = match.similarity
+    if title < MIN_TITLE:
+        return APART
     place = _place_similarity(a.place, b.place)
-    if a.generic or b.generic:
-        # "Assemblée générale" of two associations: only the same slot and the same place.
-        close = abs(ra.start - rb.start) <= GENERIC_START_GAP
-        if place is None or place < 0.8 or not close or title < 0.9:
-            return None
-        return 0.85
     if place is not None and place < 0.35:
-        return None
-    score = 0.65 * title + 0.25 * (place if place is not None else 0.6) + 0.10 * time
-    return score if score >= THRESHOLD else None
+        return APART
+    if not a.place and not b.place and match.spelled < 0.9:
+        # Nothing but a title and a time: one title merely containing the other ("Event
+        # with alarm" / "Event with different alarms", two test calendars) is not enough.
+        return APART
+    same_start = not ra.all_day and not rb.all_day and ra.start == rb.start
+    same_end = ra.end is not None and ra.end == rb.end
+    domain = _domain(ra.url)
+    same_domain = bool(domain) and domain == _domain(rb.url) and domain not in _SHARED_DOMAINS
+    evidence: dict[str, object] = {"title": round(title, 2)}
+    if place is not None:
+        evidence["place"] = round(place, 2)
+    if not ra.all_day and not rb.all_day:
+        evidence["gap"] = int(abs(ra.start - rb.start).total_seconds() // 60)
+    else:
+        evidence["all_day"] = True
+    if same_end:
+        evidence["same_end"] = True
+    if same_domain:
+        evidence["domain"] = domain
+    rewritten = rewrites(ra.title) + rewrites(rb.title)
+    if rewritten:
+        evidence["lexicon"] = sorted(set(rewritten))
+    if a.generic or b.generic or match.generic:
+        # "Assemblée générale" of two associations, "Portes ouvertes" at the Cairn and at
+        # the Recyclerie: only the same slot, the same place and the same wording.
+        close = ra.all_day or rb.all_day or abs(ra.start - rb.start) <= GENERIC_START_GAP
+        if place is None or place < 0.8 or not close or match.spelled < 0.9:
+            return APART
+        return Verdict(0.85, evidence | {"generic": True})
+    structure = 0.4 * same_start + 0.3 * same_end + 0.3 * same_domain
+    score = 0.6 * title + 0.2 * (place if place is not None else 0.6) + 0.1 * time
+    score += 0.1 * structure
+    if match.conflict:
+        # Each title names something the other lacks ("l'eau" / "la forêt"): two events,
+        # unless the same slot at the same venue with much in common leaves a doubt.
+        evidence["conflict"] = [" ".join(match.only_a), " ".join(match.only_b)]
+        if not (same_start and place is not None and place >= 0.8 and match.shared >= 0.5):
+            return APART
+        score = min(score, MERGE_AT - 0.01)
+    return Verdict(round(score, 3), evidence)
+
+
+def judge(
+    a: DedupRecord, b: DedupRecord, tz: ZoneInfo = PARIS, weights: WordWeights = UNIFORM
+) -> Verdict:
+    """The pairwise decision, as measured on the labelled sets."""
+    if a.source_id == b.source_id:
+        return APART
+    return _judge(_prepare(a, tz), _prepare(b, tz), weights)
 
 
 def is_duplicate(a: DedupRecord, b: DedupRecord, tz: ZoneInfo) -> bool:
-    """The pairwise decision, as measured on the labelled set."""
-    if a.source_id == b.source_id:
-        return False
-    return _score(_prepare(a, tz), _prepare(b, tz)) is not None
+    return judge(a, b, tz).merge
 
 
 def _pairs_in(group: list[int], prepared: Sequence[_Prepared]) -> Iterable[tuple[int, int]]:
@@ -404,20 +504,82 @@ class _Clusters:
             i = self.parent[i]
         return i
 
-    def union(self, i: int, j: int, forced: bool = False) -> None:
+    def union(self, i: int, j: int, forced: bool = False) -> bool:
+        """Join the clusters of i and j; whether this pair joined them."""
         a, b = self.find(i), self.find(j)
         if a == b:
-            return
+            return False
         if not forced and self.sources(a) & self.sources(b):
-            return
+            return False
         members_a, members_b = self.members(a), self.members(b)
         if any(frozenset((x, y)) in self.split for x in members_a for y in members_b):
-            return
+            return False
         self.parent[b] = a
         self._sources[a] = self.sources(a) | self.sources(b)
         self._members[a] = members_a | members_b
         self._sources.pop(b, None)
         self._members.pop(b, None)
+        return True
+
+
+@dataclass(frozen=True)
+class JudgedPair:
+    first: str  # occurrence ids
+    second: str
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class Decisions:
+    clusters: dict[str, str]  # occurrence id -> cluster id, for every record
+    merged: list[JudgedPair]  # the pairs that joined two clusters, and why
+    doubtful: list[JudgedPair]  # pairs between the thresholds, left apart for an admin
+
+
+def decide(
+    records: Sequence[DedupRecord],
+    previous: Mapping[str, str] | None = None,
+    overrides: Overrides = Overrides(),
+    tz: ZoneInfo = PARIS,
+    weights: WordWeights | None = None,
+) -> Decisions:
+    """Clusters, the evidence of each merge, and the doubtful pairs. Word weights are learnt
+    from the records' own titles unless given."""
+    if weights is None:
+        weights = WordWeights.learn(r.title for r in records)
+    texts = _Texts()
+    prepared = [_prepare(r, tz, texts) for r in records]
+    del texts
+    index = {r.id: n for n, r in enumerate(records)}
+    groups = _Clusters(records, overrides.split)
+    for forced in sorted(sorted(p) for p in overrides.merge):
+        ids = [index[i] for i in forced if i in index]
+        if len(ids) == 2:
+            groups.union(ids[0], ids[1], forced=True)
+    scored: dict[tuple[int, int], Verdict] = {}
+    for pairs in _candidates(prepared):
+        for i, j in pairs:
+            if (i, j) not in scored:
+                verdict = _judge(prepared[i], prepared[j], weights)
+                if verdict.score >= REVIEW_AT:
+                    scored[i, j] = verdict
+    merged: list[JudgedPair] = []
+    doubtful: list[JudgedPair] = []
+    decided = overrides.merge | overrides.split
+    for (i, j), verdict in sorted(scored.items(), key=lambda s: (-s[1].score, s[0])):
+        pair = JudgedPair(records[i].id, records[j].id, verdict)
+        if verdict.merge:
+            if groups.union(i, j):
+                merged.append(pair)
+        elif frozenset((pair.first, pair.second)) not in decided:
+            doubtful.append(pair)
+    members: dict[int, list[DedupRecord]] = defaultdict(list)
+    for n, record in enumerate(records):
+        members[groups.find(n)].append(record)
+    clusters = _stable_ids(list(members.values()), previous or {})
+    # A doubt between two occurrences already in one event (through others) is settled.
+    doubtful = [p for p in doubtful if clusters[p.first] != clusters[p.second]]
+    return Decisions(clusters, merged, doubtful)
 
 
 def cluster(
@@ -427,28 +589,7 @@ def cluster(
     tz: ZoneInfo = PARIS,
 ) -> dict[str, str]:
     """Occurrence id -> cluster id, for every record."""
-    texts = _Texts()
-    prepared = [_prepare(r, tz, texts) for r in records]
-    del texts
-    index = {r.id: n for n, r in enumerate(records)}
-    groups = _Clusters(records, overrides.split)
-    for pair in sorted(sorted(p) for p in overrides.merge):
-        ids = [index[i] for i in pair if i in index]
-        if len(ids) == 2:
-            groups.union(ids[0], ids[1], forced=True)
-    scored: dict[tuple[int, int], float] = {}
-    for pairs in _candidates(prepared):
-        for i, j in pairs:
-            if (i, j) not in scored:
-                score = _score(prepared[i], prepared[j])
-                if score is not None:
-                    scored[i, j] = score
-    for (i, j), _value in sorted(scored.items(), key=lambda s: (-s[1], s[0])):
-        groups.union(i, j)
-    members: dict[int, list[DedupRecord]] = defaultdict(list)
-    for n, record in enumerate(records):
-        members[groups.find(n)].append(record)
-    return _stable_ids(list(members.values()), previous or {})
+    return decide(records, previous, overrides, tz).clusters
 
 
 def _stable_ids(groups: list[list[DedupRecord]], previous: Mapping[str, str]) -> dict[str, str]:

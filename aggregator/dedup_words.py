@@ -1,0 +1,201 @@
+"""Title words for deduplication: folding, the field's lexicon, word weights. Pure.
+
+A title becomes a tuple of folded words without stop words, series numbers ("13e") or
+digits, rewritten with the lexicon (aggregator/data/dedup-lexicon.toml): "AG" and
+"assemblée générale" give the same words, so do "ciné-débat" and "projection suivie d'un
+débat". Words are then weighed: an association's name or a film's title, rare in the agenda,
+says more about which event a record is than "atelier", which every other title has.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from aggregator.search import fold
+
+LEXICON_PATH = Path(__file__).parent / "data" / "dedup-lexicon.toml"
+STOP_WORDS = {
+    "le", "la", "les", "l", "de", "du", "des", "d", "un", "une", "et", "a", "au", "aux", "en",
+    "pour", "avec", "sur", "par", "the", "of", "and", "s", "sa", "son", "ses", "notre", "nos",
+    "votre", "vos", "ce", "cette", "nouveau", "nouvelle", "edition", "eme", "e", "er",
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "janvier",
+    "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
+    "novembre", "decembre", "h", "annule", "complet", "report", "reporte", "suivie", "suivi",
+    "dans", "chez", "sous", "vers", "qui", "quoi",
+}  # fmt: skip
+# Words naming a kind of event: two titles made only of these need more than their words.
+GENERIC = {
+    "assemblee", "generale", "ag", "reunion", "permanence", "atelier", "ateliers",
+    "conference", "concert", "marche", "formation", "soiree", "fete", "repair", "cafe",
+    "rencontre", "rencontres", "debat", "projection", "spectacle", "stage", "sortie",
+    "balade", "randonnee", "visite", "ouverte", "porte", "portes", "ouvertes", "benevoles",
+    "conseil", "administration", "ca", "bureau", "pique", "nique", "repas", "partage",
+    "jeux", "jeu", "cours", "cinema", "animation", "info", "information", "point",
+    "chorale", "lecture", "apero", "aperitif", "accueil", "foire", "salon", "publique",
+    "public", "seance", "film", "discussion", "initiation", "decouverte", "auteur",
+    "autrice", "ecrivain", "ecrivaine", "invite", "invitee",
+    # "Événement", "Event#3" (its number goes): a title saying only that it is an event.
+    "evenement", "evenements", "event", "events", "test",
+}  # fmt: skip
+# Words one publisher adds and another leaves out without naming another event: the
+# department, the size, "journée", "annuel". They weigh little and never conflict.
+LIGHT = {
+    "hautes", "alpes", "haut", "alpin", "alpine", "alpins", "alpines", "departemental",
+    "departementale", "departementales", "departementaux", "annuel", "annuelle", "grand",
+    "grande", "grands", "grandes", "journee", "jour", "soir", "traditionnel",
+    "traditionnelle", "special", "speciale", "gratuit", "gratuite", "ouvert", "tous",
+    "toutes", "famille", "retour", "venez", "rendez", "vous", "edition", "operation",
+    # Every other event of the field is "solidaire": the word tells no event from another.
+    "solidaire", "solidaires", "solidarite", "soutien", "profit", "benefice",
+    # Calls to come, not what the event is.
+    "inscription", "inscriptions", "participez", "decouvrez", "rejoignez", "tout",
+}  # fmt: skip
+_ORDINAL = re.compile(r"^\d+(?:e|eme|er|ere|nd|nde|th|st|rd|i?emes?)$")
+GENERIC_WEIGHT = 0.3
+LIGHT_WEIGHT = 0.1
+# Word weights learnt from fewer titles than this are noise: every word is rare.
+MIN_TITLES = 40
+
+
+def _plain_words(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", fold(text))
+    return [w for w in words if w not in STOP_WORDS and not w.isdigit() and not _ORDINAL.match(w)]
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: title_words caches per lexicon
+class Lexicon:
+    """Folded phrases -> the words they stand for; `short` phrases (one or two letters)
+    count only when the title writes them in capitals."""
+
+    phrases: Mapping[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    short: frozenset[tuple[str, ...]] = frozenset()
+
+    @functools.cached_property
+    def longest(self) -> int:
+        return max((len(p) for p in self.phrases), default=0)
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        short = set()
+        for written, meaning in data.get("abbreviations", {}).items():
+            key = tuple(_plain_words(written))
+            if key:
+                phrases[key] = tuple(_plain_words(meaning))
+                if len("".join(key)) <= 2:
+                    short.add(key)
+        for group in data.get("synonyms", {}).get("groups", []):
+            canonical = tuple(_plain_words(group[0]))
+            for phrase in group:
+                key = tuple(_plain_words(phrase))
+                if key and key != canonical:
+                    phrases[key] = canonical
+        return cls(phrases, frozenset(short))
+
+    def rewrite(
+        self, words: list[str], capitals: frozenset[str] = frozenset()
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The words with each phrase replaced (longest first, left to right), and the
+        rewrites made ("ag -> assemblee generale")."""
+        out: list[str] = []
+        done: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self.longest, len(words) - i), 0, -1):
+                key = tuple(words[i : i + size])
+                meaning = self.phrases.get(key)
+                if meaning is None or (key in self.short and key[0] not in capitals):
+                    continue
+                out.extend(meaning)
+                done.append(f"{' '.join(key)} -> {' '.join(meaning)}")
+                i += size
+                break
+            else:
+                out.append(words[i])
+                i += 1
+        return tuple(out), tuple(done)
+
+
+LEXICON = Lexicon.load()
+
+
+def _capitals(title: str) -> frozenset[str]:
+    return frozenset(fold(w) for w in re.findall(r"\w+", title) if len(w) >= 2 and w.isupper())
+
+
+@functools.lru_cache(maxsize=65536)
+def title_words(title: str, lexicon: Lexicon = LEXICON) -> tuple[str, ...]:
+    return lexicon.rewrite(_plain_words(title), _capitals(title))[0]
+
+
+def rewrites(title: str, lexicon: Lexicon = LEXICON) -> tuple[str, ...]:
+    """The lexicon's rewrites of a title, for the evidence shown to admins."""
+    return lexicon.rewrite(_plain_words(title), _capitals(title))[1]
+
+
+def _stem(word: str) -> str:
+    """Plural and feminine endings off: "contees", "contes" and "conte" give "cont"."""
+    for _ in range(2):
+        word = word.removesuffix("s").removesuffix("x").removesuffix("e")
+    return word
+
+
+@functools.lru_cache(maxsize=262144)
+def same_word(a: str, b: str) -> bool:
+    """One word, give or take a plural, a suffix or a typo: "atelier"/"ateliers",
+    "velo"/"velos", "contee"/"contes"."""
+    if a == b or (len(a) >= 4 and _stem(a) == _stem(b)):
+        return True
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) >= 4 and long.startswith(short) and len(long) - len(short) <= 3:
+        return True
+    # A typo: one edit or two swapped letters ("raido"/"radio", "ouevrtes"/"ouvertes").
+    return len(short) >= 5 and (fuzz.ratio(a, b) >= 85 or OSA.distance(a, b) <= 1)
+
+
+@dataclass(frozen=True)
+class WordWeights:
+    """Inverse document frequency over the agenda's distinct titles, on top of the kind of
+    word (generic, light). Learnt from too few titles, every word weighs the same."""
+
+    counts: Mapping[str, int] = field(default_factory=dict)
+    titles: int = 0
+
+    @classmethod
+    def learn(cls, titles: Iterable[str]) -> WordWeights:
+        distinct = set(titles)
+        counts: Counter[str] = Counter()
+        for title in distinct:
+            counts.update(set(title_words(title)))
+        return cls(counts, len(distinct))
+
+    def __add__(self, other: WordWeights) -> WordWeights:
+        return WordWeights(Counter(self.counts) + Counter(other.counts), self.titles + other.titles)
+
+    def weight(self, word: str) -> float:
+        if word in LIGHT:
+            return LIGHT_WEIGHT
+        base = GENERIC_WEIGHT if word in GENERIC else 1.0
+        if self.titles < MIN_TITLES:
+            return base
+        seen = self.counts.get(word, 0)
+        rarity = math.log((self.titles + 1) / (seen + 1)) / math.log(self.titles + 1)
+        return base * (0.5 + rarity)
+
+    def significant(self, word: str) -> bool:
+        """Whether a word one title has and the other lacks names another event."""
+        return word not in GENERIC and word not in LIGHT and self.weight(word) >= 0.7
+
+
+UNIFORM = WordWeights()

@@ -1,0 +1,150 @@
+"""Dedup quality on the publishers' labelled set (tests/data/dedup-publishers.psv).
+
+`python -m bench.dedup_quality` prints precision, recall and F1 of the merge decision on the
+train and test splits, the pairs left for an admin to review, and the train split's errors
+(the test split with --test, its errors with --show-test: it is never used to tune).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aggregator.dedup import DedupRecord, Verdict, WordWeights, judge
+from aggregator.territory import load_gazetteer, tag_territory
+
+PARIS = ZoneInfo("Europe/Paris")
+SET = Path(__file__).parent.parent / "tests" / "data" / "dedup-publishers.psv"
+COLUMNS = ("group", "label", "kind", "source", "title", "start", "end", "location", "url")
+
+
+@dataclass(frozen=True)
+class Pair:
+    group: str
+    split: str
+    same: bool
+    kind: str
+    a: DedupRecord
+    b: DedupRecord
+
+
+def split_of(group: str) -> str:
+    return "test" if hashlib.sha256(group.encode()).digest()[0] % 3 == 0 else "train"
+
+
+def _when(value: str, end: bool = False) -> tuple[dt.datetime | None, bool]:
+    if not value:
+        return None, False
+    if len(value) == 10:  # a date: all day, an end is exclusive
+        day = dt.date.fromisoformat(value) + dt.timedelta(days=1 if end else 0)
+        return dt.datetime.combine(day, dt.time(), PARIS), True
+    return dt.datetime.fromisoformat(value).replace(tzinfo=PARIS), False
+
+
+def records(path: Path = SET) -> dict[str, list[tuple[dict[str, str], DedupRecord]]]:
+    """Group -> its rows and records, territories tagged as the pipeline tags them."""
+    gazetteer = load_gazetteer()
+    groups: dict[str, list[tuple[dict[str, str], DedupRecord]]] = defaultdict(list)
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    body = [line for line in lines if not line.startswith("#")][1:]
+    for n, line in enumerate(body):
+        row = dict(zip(COLUMNS, line.split("|"), strict=True))
+        start, all_day = _when(row["start"])
+        end, _ = _when(row["end"], end=True)
+        assert start is not None, line
+        groups[row["group"]].append((row, DedupRecord(
+            id=f"{row['group']}-{n}", source_id=row["source"], title=row["title"],
+            start=start, end=end, all_day=all_day, location=row["location"],
+            territory=tag_territory(row["location"], gazetteer).slug, url=row["url"] or None,
+        )))  # fmt: skip
+    return groups
+
+
+def pairs(path: Path = SET) -> list[Pair]:
+    found = []
+    for group, members in records(path).items():
+        for (row, a), (_, b) in itertools.combinations(members, 2):
+            if a.source_id != b.source_id:
+                found.append(Pair(group, split_of(group), row["label"] == "same",
+                                  row["kind"], a, b))  # fmt: skip
+    return found
+
+
+@dataclass
+class Figures:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    review: int = 0  # pairs left between the thresholds (not merged)
+    hard_merged: int = 0  # negatives sharing venue and start that were merged
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def evaluate(found: list[Pair]) -> tuple[dict[str, Figures], list[tuple[Pair, Verdict]]]:
+    """Figures per split and the wrong decisions. Word weights come from every title of the
+    set, as they come from the whole agenda in production (no label is used)."""
+    weights = WordWeights.learn(p.a.title for p in found) + WordWeights.learn(
+        p.b.title for p in found
+    )
+    figures: dict[str, Figures] = defaultdict(Figures)
+    errors = []
+    for pair in found:
+        verdict = judge(pair.a, pair.b, PARIS, weights)
+        merged = verdict.merge
+        f = figures[pair.split]
+        f.review += verdict.review
+        if pair.same:
+            f.tp += merged
+            f.fn += not merged
+        else:
+            f.fp += merged
+            f.tn += not merged
+            if merged and pair.a.start == pair.b.start and pair.kind == "same-venue-slot":
+                f.hard_merged += 1
+        if merged != pair.same:
+            errors.append((pair, verdict))
+    return figures, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--test", action="store_true", help="also print the test split")
+    parser.add_argument("--show-test", action="store_true", help="and list its errors")
+    args = parser.parse_args()
+    found = pairs()
+    figures, errors = evaluate(found)
+    for split in ("train", "test") if args.test or args.show_test else ("train",):
+        f = figures[split]
+        positives = f.tp + f.fn
+        print(f"{split:5}: {positives + f.fp + f.tn} pairs ({positives} duplicates): "
+              f"precision {f.precision:.3f}, recall {f.recall:.3f}, F1 {f.f1:.3f}, "
+              f"{f.review} to review, {f.hard_merged} same-slot negatives merged")  # fmt: skip
+    for pair, verdict in errors:
+        if pair.split == "train" or args.show_test:
+            tag = "FN" if pair.same else "FP"
+            print(f"  {pair.split} {tag} {pair.group} {pair.kind}: {pair.a.title!r} @ "
+                  f"{pair.a.location!r} / {pair.b.title!r} @ {pair.b.location!r} -> "
+                  f"{verdict.score:.2f} {verdict.evidence}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
