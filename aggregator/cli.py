@@ -288,6 +288,41 @@ def dedup_split(first: str, second: str, who: str) -> None:
     _override("split", first, second, who)
 
 
+@dedup.command("export")
+def dedup_export() -> None:
+    """Admins' merge/split decisions as labelled pairs, in the format of
+    tests/data/dedup-publishers.psv (one record per line, two per group), on stdout."""
+    from zoneinfo import ZoneInfo
+
+    from aggregator.store import open_engine
+    from aggregator.store.pairs import labelled
+
+    settings = _settings()
+    tz = ZoneInfo(settings.timezone)
+    engine = open_engine(settings.database_url)
+
+    def when(value: dt.datetime | None, all_day: bool, end: bool = False) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(tz)
+        if all_day:  # the set writes an all-day record's last day, records hold its end
+            return (local - dt.timedelta(days=1 if end else 0)).date().isoformat()
+        return local.strftime("%Y-%m-%d %H:%M")
+
+    def clean(text: str) -> str:
+        return " ".join(text.replace("|", "/").split())
+
+    click.echo("group|label|kind|source|title|start|end|location|url")
+    for n, (same, *records) in enumerate(labelled(engine), start=1):
+        for event in records:
+            click.echo("|".join((
+                f"admin{n:04d}", "same" if same else "different", "admin",
+                event.sources[0].id, clean(event.title), when(event.start, event.all_day),
+                when(event.end, event.all_day, end=True), clean(event.location),
+                clean(event.url or ""),
+            )))  # fmt: skip
+
+
 @main.group()
 def sources() -> None:
     """Inspect sources.toml."""

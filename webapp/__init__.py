@@ -56,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Migrations on start: a fresh database (or a new release) is ready before any request.
     app.extensions["engine"] = open_engine(app.config["DATABASE_URL"])
 
-    from webapp import admin, agenda, api, feeds, formatting, health, i18n
+    from webapp import admin, admin_dedup, agenda, api, feeds, formatting, health, i18n
 
     CSRFProtect(app)
     i18n.init(app)
@@ -71,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_dedup.bp)
     return app
 
 

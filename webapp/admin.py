@@ -456,4 +456,5 @@ def pair(kind: str) -> Any:
     recluster(engine, _now() - dt.timedelta(days=30), ZoneInfo(current_app.config["TIMEZONE"]))
     accounts.record(engine, g.admin, decision, form.first.data, form.second.data)
     flash("Fusion enregistrée." if decision == "merge" else "Séparation enregistrée.", "ok")
-    return redirect(url_for("admin.events"))
+    # Back where the decision was taken (the events list, "Doublons possibles").
+    return redirect(_same_site(request.referrer) or url_for("admin.events"))

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from aggregator.dedup import DedupRecord, Overrides, cluster, pairs_from
+from aggregator.dedup import DedupRecord, JudgedPair, Overrides, decide, pairs_from
 from aggregator.store import version
-from aggregator.store.schema import dedup_overrides, events
+from aggregator.store.schema import dedup_overrides, dedup_pairs, events
 from aggregator.store.write import retire_sources
 
 
@@ -19,6 +19,7 @@ class ReclusterResult:
     occurrences: int
     clusters: int
     changed: int  # occurrences whose cluster id changed
+    doubtful: int = 0  # pairs left for an admin to review
 
 
 class UnknownEvent(LookupError):
@@ -63,7 +64,9 @@ def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterR
             ))  # fmt: skip
             previous[r.public_id] = r.cluster_id
         del texts
-        clusters = cluster(records, previous, _overrides(conn), tz)
+        decisions = decide(records, previous, _overrides(conn), tz)
+        clusters = decisions.clusters
+        _write_pairs(conn, decisions.merged, decisions.doubtful)
         changed = [
             {"_pid": pid, "cluster_id": cid}
             for pid, cid in clusters.items()
@@ -77,7 +80,24 @@ def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterR
                 .values(cluster_id=sa.bindparam("cluster_id")),
                 changed,
             )
-    return ReclusterResult(len(records), len(set(clusters.values())), len(changed))
+    return ReclusterResult(
+        len(records), len(set(clusters.values())), len(changed), len(decisions.doubtful)
+    )
+
+
+def _write_pairs(conn: sa.Connection, merged: list[JudgedPair], doubtful: list[JudgedPair]) -> None:
+    """The last dedup's merges (with their evidence) and doubtful pairs replace the
+    previous ones: what admins see is what the agenda now shows."""
+    now = dt.datetime.now(dt.UTC)
+    conn.execute(dedup_pairs.delete())
+    rows = [
+        {"event_a": p.first, "event_b": p.second, "status": status,
+         "score": p.verdict.score, "evidence": dict(p.verdict.evidence), "computed_at": now}
+        for status, found in (("merged", merged), ("doubtful", doubtful))
+        for p in found
+    ]  # fmt: skip
+    if rows:
+        conn.execute(dedup_pairs.insert(), rows)
 
 
 def _members(conn: sa.Connection, event_id: str) -> list[str]:

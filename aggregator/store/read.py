@@ -226,6 +226,14 @@ def get_event(engine: sa.Engine, event_id: str) -> EventRow | None:
     return merge(cluster_id, active or members)
 
 
+def occurrences(engine: sa.Engine, ids: Sequence[str]) -> dict[str, EventRow]:
+    """Single records (not merged events) by their public ids; removed ones left out."""
+    if not ids:
+        return {}
+    rows = _member_rows(engine, EventQuery(), None, [events.c.public_id.in_(list(ids))])
+    return {row._mapping["public_id"]: _event(row) for row in rows}
+
+
 def _richness(event: EventRow) -> tuple[int, int]:
     return (
         len(event.description) + 40 * bool(event.url) + len(event.location)

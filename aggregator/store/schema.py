@@ -113,6 +113,21 @@ dedup_overrides = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+dedup_pairs = sa.Table(
+    "dedup_pairs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_a", sa.String(32), nullable=False, comment="public id of an occurrence"),
+    sa.Column("event_b", sa.String(32), nullable=False, comment="public id of an occurrence"),
+    sa.Column("status", sa.String(8), nullable=False, comment="merged or doubtful"),
+    sa.Column("score", sa.Float, nullable=False, comment="dedup score, 0 to 1"),
+    sa.Column("evidence", sa.JSON, nullable=False, default=dict, comment="why, for admins"),
+    sa.Column("computed_at", UTCDateTime, nullable=False),
+    sa.Index("ix_dedup_pairs_event_a", "event_a"),
+    sa.Index("ix_dedup_pairs_event_b", "event_b"),
+    comment="the last dedup's merges and doubtful pairs; rewritten by each recluster",
+)
+
 fetch_log = sa.Table(
     "fetch_log",
     metadata,

@@ -1,0 +1,99 @@
+"""What dedup decided, for admins: the doubtful pairs to review, why an event was merged,
+and their decisions as labelled pairs (the next labelled set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from aggregator.store.read import EventRow, occurrences
+from aggregator.store.schema import dedup_overrides, dedup_pairs
+
+
+@dataclass(frozen=True)
+class PairView:
+    first: EventRow  # one source's record each
+    second: EventRow
+    score: float
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # merge or split
+    first: str
+    second: str
+    by: str
+    at: dt.datetime
+
+
+def _views(engine: sa.Engine, rows: Sequence[sa.Row[Any]]) -> list[PairView]:
+    found = occurrences(engine, sorted({r.event_a for r in rows} | {r.event_b for r in rows}))
+    return [
+        PairView(found[r.event_a], found[r.event_b], r.score, dict(r.evidence or {}))
+        for r in rows
+        if r.event_a in found and r.event_b in found  # both still on the agenda
+    ]
+
+
+def doubtful_pairs(engine: sa.Engine, limit: int = 200) -> list[PairView]:
+    """Pairs between the two thresholds that no admin has decided yet, likeliest first."""
+    decided = sa.select(dedup_overrides.c.id).where(
+        sa.or_(
+            sa.and_(dedup_overrides.c.event_a == dedup_pairs.c.event_a,
+                    dedup_overrides.c.event_b == dedup_pairs.c.event_b),
+            sa.and_(dedup_overrides.c.event_a == dedup_pairs.c.event_b,
+                    dedup_overrides.c.event_b == dedup_pairs.c.event_a),
+        )
+    )  # fmt: skip
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(dedup_pairs)
+            .where(dedup_pairs.c.status == "doubtful", ~decided.exists())
+            .order_by(dedup_pairs.c.score.desc(), dedup_pairs.c.id)
+            .limit(limit)
+        ).all()
+    return _views(engine, rows)
+
+
+def merge_reasons(engine: sa.Engine, members: Sequence[str]) -> list[PairView]:
+    """The scored pairs that joined an event's records."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(dedup_pairs).where(
+                dedup_pairs.c.status == "merged",
+                sa.or_(dedup_pairs.c.event_a.in_(members), dedup_pairs.c.event_b.in_(members)),
+            ).order_by(dedup_pairs.c.score.desc())
+        ).all()  # fmt: skip
+    return _views(engine, rows)
+
+
+def decisions(engine: sa.Engine, members: Sequence[str] | None = None) -> list[Decision]:
+    """Admins' merge and split decisions, oldest first (about `members`, if given)."""
+    statement = sa.select(dedup_overrides).order_by(dedup_overrides.c.id)
+    if members is not None:
+        statement = statement.where(
+            sa.or_(dedup_overrides.c.event_a.in_(members),
+                   dedup_overrides.c.event_b.in_(members))
+        )  # fmt: skip
+    with engine.connect() as conn:
+        rows = conn.execute(statement).all()
+    return [Decision(r.kind, r.event_a, r.event_b, r.created_by, r.created_at) for r in rows]
+
+
+def labelled(engine: sa.Engine) -> list[tuple[bool, EventRow, EventRow]]:
+    """Each decided pair still on the agenda, as a label (True: one event), the latest
+    decision on a pair winning: admins' decisions become the next labelled pairs."""
+    latest: dict[frozenset[str], Decision] = {}
+    for decision in decisions(engine):
+        latest[frozenset((decision.first, decision.second))] = decision
+    found = occurrences(engine, sorted({i for pair in latest for i in pair}))
+    return [
+        (d.kind == "merge", found[d.first], found[d.second])
+        for d in latest.values()
+        if d.first in found and d.second in found
+    ]

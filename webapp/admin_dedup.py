@@ -1,0 +1,41 @@
+"""Admin pages of deduplication: the doubtful pairs to decide ("Doublons possibles") and,
+for a merged event, why its records were merged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+
+from aggregator.store import pairs
+from aggregator.store.read import get_event, occurrences
+from webapp import get_engine
+from webapp.admin import PairForm, login_required
+
+bp = Blueprint("dedup", __name__, url_prefix="/admin")
+
+
+@bp.get("/doublons")
+@login_required
+def doubtful() -> Any:
+    found = pairs.doubtful_pairs(get_engine())
+    return render_template("admin/doubtful.html", pairs=found, form=PairForm())
+
+
+@bp.get("/evenement/<event_id>")
+@login_required
+def why(event_id: str) -> Any:
+    """One event, its records, the evidence that joined them and admins' decisions."""
+    engine = get_engine()
+    event = get_event(engine, event_id)
+    if event is None:
+        abort(404)
+    members = occurrences(engine, event.members)
+    return render_template(
+        "admin/merged.html",
+        event=event,
+        members=[members[m] for m in event.members if m in members],
+        reasons=pairs.merge_reasons(engine, event.members),
+        decisions=pairs.decisions(engine, event.members),
+        form=PairForm(),
+    )
