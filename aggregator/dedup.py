@@ -31,6 +31,8 @@ Measured on tests/data/dedup-publishers.psv: `python -m bench.dedup_quality --te
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -59,6 +61,9 @@ MAX_START_GAP = dt.timedelta(minutes=60)
 MERGE_AT = 0.75
 REVIEW_AT = 0.62
 MIN_TITLE = 0.6  # title similarity under which two records are never one event
+# ... and under which they are at most a doubt: the same venue, start and end (0.37 of the
+# score) must not merge two titles sharing one word ("Chorale yoga" / "Yoga débat").
+MERGE_TITLE = 0.68
 GENERIC_START_GAP = dt.timedelta(minutes=30)
 # A shared UID or link is one event only if the titles are related: half their words
 # (numbers included) in common, or nearly the same spelling.
@@ -102,6 +107,7 @@ class _Prepared:
     keys: frozenset[str] = field(default=frozenset())  # blocking keys from the title
     place_words: frozenset[str] = field(default=frozenset())
     rest: tuple[str, ...] = ()  # title words other than its own place's
+    own: tuple[str, ...] = ()  # the same, nor words made from them ("Embrunais"): _outside
     quoted: str = ""  # a work's name the title quotes: « Douce France »
 
 
@@ -113,8 +119,20 @@ def _blocking_keys(words: tuple[str, ...], rest: tuple[str, ...]) -> frozenset[s
     record's own town or venue named in its title ("Repair café à Gap" at "MJC, Gap") is
     left out when other words remain (`rest`): it pairs every event of the town that day
     (four in five candidate pairs on a generated agenda) and never decides a match alone,
-    since _conflicting_words ignores place words."""
-    return frozenset(w[:KEY_LENGTH] for w in rest or words)
+    since _title_match ignores place words. Likewise words naming only a kind of event
+    ("atelier", "concert") when the title says more: two records sharing no other word are
+    either apart (each names something else) or generic titles, which keep those words.
+    A kind named in two words ("portes ouvertes", "repair cafe") stays a key, joined."""
+    base = rest or words
+    telling = tuple(w for w in base if w not in GENERIC and w not in LIGHT)
+    keys = {w[:KEY_LENGTH] for w in telling or base}
+    if len(words) >= 2:
+        keys.update(
+            f"{first[:KEY_LENGTH]}+{second[:KEY_LENGTH]}"
+            for first, second in itertools.pairwise(words)
+            if first in GENERIC and second in GENERIC
+        )
+    return frozenset(keys)
 
 
 def _place(location: str) -> tuple[str, ...]:
@@ -127,6 +145,7 @@ def _place(location: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+@functools.lru_cache(maxsize=65536)
 def _place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
     """Venue against venue and town against town when both give both (one town, venues
     named differently: "MJC" / "Salle des fêtes" still half the way); the places as wholes
@@ -180,7 +199,9 @@ class _Texts:
     def __init__(self) -> None:
         self.titles: dict[str, tuple[tuple[str, ...], str, bool, str]] = {}
         self.places: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
-        self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {}
+        self.keys: dict[
+            tuple[str, str], tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]
+        ] = {}
 
     def title(self, title: str) -> tuple[tuple[str, ...], str, bool, str]:
         found = self.titles.get(title)
@@ -201,13 +222,17 @@ class _Texts:
 
     def blocking(
         self, record: DedupRecord, words: tuple[str, ...], place_words: frozenset[str]
-    ) -> tuple[frozenset[str], tuple[str, ...]]:
-        """Blocking keys, and the title's words that are not the record's place."""
+    ) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+        """Blocking keys, the title's words that are not the record's place, and those
+        not made from it either (_outside)."""
         key = (record.title, record.location)
         found = self.keys.get(key)
         if found is None:
             rest = tuple(w for w in words if w not in place_words)
-            found = self.keys[key] = (_blocking_keys(words, rest), rest)
+            prefixes = _prefixes(place_words)
+            own = tuple(w for w in rest if not w.startswith(prefixes)) if prefixes else rest
+            own = own or words  # as _outside, without its cache: computed once per key here
+            found = self.keys[key] = (_blocking_keys(words, rest), rest, own)
         return found
 
 
@@ -215,7 +240,7 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> 
     texts = texts or _Texts()
     words, title, generic, quoted = texts.title(record.title)
     place, place_words = texts.place(record.location)
-    keys, rest = texts.blocking(record, words, place_words)
+    keys, rest, own = texts.blocking(record, words, place_words)
     return _Prepared(
         record,
         words,
@@ -227,6 +252,7 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> 
         place_words=place_words,
         rest=rest,
         quoted=quoted,
+        own=own,
     )
 
 
@@ -295,14 +321,67 @@ class _TitleMatch:
     generic: bool  # one title says only what kind of event it is, once places are out
 
 
-def _outside(words: tuple[str, ...], places: frozenset[str]) -> list[str]:
+@functools.lru_cache(maxsize=65536)
+def _outside(words: tuple[str, ...], places: frozenset[str]) -> tuple[str, ...]:
     """Title words that are not the places' (nor made from them: "Embrunais",
-    "Briançonnais"); the title itself when nothing else remains."""
-    kept = [
-        w for w in words
-        if w not in places and not any(len(p) >= 4 and w.startswith(p) for p in places)
-    ]  # fmt: skip
-    return kept or list(words)
+    "Briançonnais"); the title itself when nothing else remains. Cached: a series' records
+    and a venue's events ask the same question again and again."""
+    prefixes = _prefixes(places)
+    kept = tuple(w for w in words if w not in places and not w.startswith(prefixes))
+    return kept or words
+
+
+@functools.lru_cache(maxsize=16384)
+def _prefixes(places: frozenset[str]) -> tuple[str, ...]:
+    return tuple(p for p in places if len(p) >= 4)
+
+
+SUBSET_FLOOR = 55
+_NO_MATCH = _TitleMatch(0.0, (), (), 0.0, False, 0.0, False)
+
+
+def _words_outside(item: _Prepared, other: _Prepared) -> tuple[str, ...]:
+    """A title's words without its own place's, then without the other record's place's
+    (two cached steps: most pairs share their place, or the other's adds nothing)."""
+    own = item.own
+    if other.place_words <= item.place_words:
+        return own
+    return _outside(own, other.place_words)
+
+
+@functools.lru_cache(maxsize=65536)
+def _generic(words: tuple[str, ...]) -> bool:
+    """A title saying only what kind of event it is ("Portes ouvertes", "Atelier")."""
+    return all(w in GENERIC or w in LIGHT for w in words)
+
+
+def _cover(
+    mine: tuple[str, ...], theirs: tuple[str, ...], weights: WordWeights
+) -> tuple[float, float, list[str], float, float]:
+    """How much of `mine` (by weight) `theirs` has: total weight, share covered, the
+    significant words not covered and their weight, the significant weight covered."""
+    exact = set(theirs)
+    weigh, significant = weights.weight, weights.significant
+    total = covered = missing = shared = 0.0
+    only = []
+    for word in mine:
+        weight = weigh(word)
+        total += weight
+        found = word in exact
+        if not found:
+            for other in theirs:
+                if same_word(word, other):
+                    found = True
+                    break
+        if found:
+            covered += weight
+            if significant(word):
+                shared += weight
+        elif significant(word):
+            only.append(word)
+            missing += weight
+    total = total or 1.0
+    return total, covered / total, only, missing, shared
 
 
 def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatch:
@@ -311,32 +390,27 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     event). A title may add words the other lacks (an organiser, a speaker, a town): what
     counts is how much of the *lighter* title the other covers, each word weighed by how
     rare it is in the agenda."""
-    places = a.place_words | b.place_words
-    first, second = _outside(a.words, places), _outside(b.words, places)
-    in_second = [w for w in first if any(same_word(w, o) for o in second)]
-    in_first = [w for w in second if any(same_word(w, o) for o in first)]
-    weight = weights.weight
-    total_a = sum(weight(w) for w in first) or 1.0
-    total_b = sum(weight(w) for w in second) or 1.0
-    share_a = sum(weight(w) for w in in_second) / total_a
-    share_b = sum(weight(w) for w in in_first) / total_b
-    weighted = 0.75 * max(share_a, share_b) + 0.25 * min(share_a, share_b)
+    first, second = _words_outside(a, b), _words_outside(b, a)
     text_a, text_b = " ".join(first), " ".join(second)
+    # A cheap first look (rapidfuzz, in C): titles this far apart on their best common
+    # subset never make a pair (the labelled duplicates' lowest is 65), and most candidate
+    # pairs of a day end here.
+    subset = fuzz.token_set_ratio(text_a, text_b, score_cutoff=SUBSET_FLOOR) / 100
+    if not subset:
+        return _NO_MATCH
+    total_a, share_a, only_a, only_a_weight, shared = _cover(first, second, weights)
+    _, share_b, only_b, only_b_weight, _ = _cover(second, first, weights)
+    weighted = 0.75 * max(share_a, share_b) + 0.25 * min(share_a, share_b)
     in_order = fuzz.token_sort_ratio(text_a, text_b) / 100
-    spelled = max(in_order, 0.9 * fuzz.token_set_ratio(text_a, text_b) / 100)
-    only_a = tuple(w for w in first if w not in in_second and weights.significant(w))
-    only_b = tuple(w for w in second if w not in in_first and weights.significant(w))
-    shared = sum(weight(w) for w in in_second if weights.significant(w))
+    spelled = max(in_order, 0.9 * subset)
     # "Café philo : le travail" / "Café philo : la liberté" conflict; "Distribution de
     # paniers et pot de l'amitié" / "AMAP : distribution et pot de l'amitié" do not: what
     # each adds weighs less than half of what they share.
-    conflict = (
-        bool(only_a and only_b)
-        and min(sum(weight(w) for w in only_a), sum(weight(w) for w in only_b)) >= 0.5 * shared
-    )
-    generic = any(all(w in GENERIC or w in LIGHT for w in words) for words in (first, second))
+    conflict = bool(only_a and only_b) and min(only_a_weight, only_b_weight) >= 0.5 * shared
+    generic = _generic(first) or _generic(second)
     return _TitleMatch(
-        max(weighted, spelled), only_a, only_b, shared / total_a, conflict, in_order, generic,
+        max(weighted, spelled), tuple(only_a), tuple(only_b), shared / total_a, conflict,
+        in_order, generic,
     )  # fmt: skip
 
 
@@ -350,19 +424,21 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
         return Verdict(1.0, {"uid": ra.uid}) if _related(a, b) else APART
     if _same_url(ra, rb):
         return Verdict(0.99, {"url": ra.url}) if _related(a, b) else APART
-    places_known = {ra.territory, rb.territory} - _NOT_A_PLACE
-    if ra.territory and rb.territory and ra.territory != rb.territory and len(places_known) == 2:
+    if (
+        ra.territory != rb.territory and ra.territory not in _NOT_A_PLACE
+        and rb.territory not in _NOT_A_PLACE
+    ):  # fmt: skip
         return APART
     if not a.title or not b.title:
         return APART
     if a.quoted and b.quoted and fuzz.ratio(a.quoted, b.quoted) < 85:
         return APART  # « Demain » and « Après-demain »: two films, two events
+    place = _place_similarity(a.place, b.place)
+    if place is not None and place < 0.35:
+        return APART  # checked first: cheaper than the titles, and it ends most pairs
     match = _title_match(a, b, weights)
     title = match.similarity
     if title < MIN_TITLE:
-        return APART
-    place = _place_similarity(a.place, b.place)
-    if place is not None and place < 0.35:
         return APART
     if not a.place and not b.place and match.spelled < 0.9:
         # Nothing but a title and a time: one title merely containing the other ("Event
@@ -372,7 +448,41 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
     same_end = ra.end is not None and ra.end == rb.end
     domain = _domain(ra.url)
     same_domain = bool(domain) and domain == _domain(rb.url) and domain not in _SHARED_DOMAINS
-    evidence: dict[str, object] = {"title": round(title, 2)}
+    if a.generic or b.generic or match.generic:
+        # "Assemblée générale" of two associations, "Portes ouvertes" at the Cairn and at
+        # the Recyclerie: only the same slot, the same place and the same wording.
+        close = ra.all_day or rb.all_day or abs(ra.start - rb.start) <= GENERIC_START_GAP
+        if place is None or place < 0.8 or not close or match.spelled < 0.9:
+            return APART
+        score = 0.85
+    else:
+        structure = 0.4 * same_start + 0.3 * same_end + 0.3 * same_domain
+        score = 0.6 * title + 0.2 * (place if place is not None else 0.6) + 0.1 * time
+        score += 0.1 * structure
+    if match.conflict and not match.generic:
+        # Each title names something the other lacks ("l'eau" / "la forêt"): two events,
+        # unless the same slot at the same venue with much in common leaves a doubt.
+        if not (same_start and place is not None and place >= 0.8 and match.shared >= 0.5):
+            return APART
+        score = min(score, MERGE_AT - 0.01)
+    if title < MERGE_TITLE:
+        score = min(score, MERGE_AT - 0.01)
+    if score < REVIEW_AT:
+        return APART
+    return Verdict(round(score, 3), _evidence(a, b, match, place, same_end, same_domain))
+
+
+def _evidence(
+    a: _Prepared,
+    b: _Prepared,
+    match: _TitleMatch,
+    place: float | None,
+    same_end: bool,
+    same_domain: bool,
+) -> dict[str, object]:
+    """What admins read: only for pairs that are merged or doubtful."""
+    ra, rb = a.record, b.record
+    evidence: dict[str, object] = {"title": round(match.similarity, 2)}
     if place is not None:
         evidence["place"] = round(place, 2)
     if not ra.all_day and not rb.all_day:
@@ -382,28 +492,15 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
     if same_end:
         evidence["same_end"] = True
     if same_domain:
-        evidence["domain"] = domain
+        evidence["domain"] = _domain(ra.url)
     rewritten = rewrites(ra.title) + rewrites(rb.title)
     if rewritten:
         evidence["lexicon"] = sorted(set(rewritten))
     if a.generic or b.generic or match.generic:
-        # "Assemblée générale" of two associations, "Portes ouvertes" at the Cairn and at
-        # the Recyclerie: only the same slot, the same place and the same wording.
-        close = ra.all_day or rb.all_day or abs(ra.start - rb.start) <= GENERIC_START_GAP
-        if place is None or place < 0.8 or not close or match.spelled < 0.9:
-            return APART
-        return Verdict(0.85, evidence | {"generic": True})
-    structure = 0.4 * same_start + 0.3 * same_end + 0.3 * same_domain
-    score = 0.6 * title + 0.2 * (place if place is not None else 0.6) + 0.1 * time
-    score += 0.1 * structure
+        evidence["generic"] = True
     if match.conflict:
-        # Each title names something the other lacks ("l'eau" / "la forêt"): two events,
-        # unless the same slot at the same venue with much in common leaves a doubt.
         evidence["conflict"] = [" ".join(match.only_a), " ".join(match.only_b)]
-        if not (same_start and place is not None and place >= 0.8 and match.shared >= 0.5):
-            return APART
-        score = min(score, MERGE_AT - 0.01)
-    return Verdict(round(score, 3), evidence)
+    return evidence
 
 
 def judge(
@@ -448,28 +545,30 @@ def _candidates(prepared: Sequence[_Prepared]) -> Iterator[set[tuple[int, int]]]
         for day in item.days:
             by_day[day].append(index)
     for day in sorted(by_day):
-        keys: dict[str, list[int]] = defaultdict(list)
+        # Keys are tuples (kind, value, territory): no string built per word and record.
+        keys: dict[tuple[str, str, str | None], list[int]] = defaultdict(list)
         anywhere: dict[str, list[int]] = defaultdict(list)
         for index in by_day[day]:
             item = prepared[index]
             territory = item.record.territory
             for word in item.keys:
                 # Title words pair records of one territory (two known, different
-                # territories never match on words, see _score); a record placed nowhere
+                # territories never match on words, see _judge); a record placed nowhere
                 # in particular joins every territory's group.
                 if territory in _NOT_A_PLACE:
                     anywhere[word].append(index)
                 else:
-                    keys[f"w:{word}:{territory}"].append(index)
+                    keys["w", word, territory].append(index)
             if item.record.uid:
-                keys[f"u:{item.record.uid}"].append(index)
+                keys["u", item.record.uid, None].append(index)
             if item.record.url:
-                keys[f"l:{item.record.url}"].append(index)
-        for key, group in list(keys.items()):
-            if key.startswith("w:"):
-                group.extend(anywhere.get(key.split(":", 2)[1], ()))
-        for word, group in anywhere.items():
-            keys[f"w:{word}:*"] = group
+                keys["l", item.record.url, None].append(index)
+        if anywhere:
+            for key, group in keys.items():
+                if key[0] == "w":
+                    group.extend(anywhere.get(key[1], ()))
+            for word, group in anywhere.items():
+                keys["w", word, "*"] = group
         pairs: set[tuple[int, int]] = set()
         for group in keys.values():
             if len(group) < 2:
@@ -512,7 +611,9 @@ class _Clusters:
         if not forced and self.sources(a) & self.sources(b):
             return False
         members_a, members_b = self.members(a), self.members(b)
-        if any(frozenset((x, y)) in self.split for x in members_a for y in members_b):
+        if self.split and any(
+            frozenset((x, y)) in self.split for x in members_a for y in members_b
+        ):
             return False
         self.parent[b] = a
         self._sources[a] = self.sources(a) | self.sources(b)
@@ -545,10 +646,10 @@ def decide(
 ) -> Decisions:
     """Clusters, the evidence of each merge, and the doubtful pairs. Word weights are learnt
     from the records' own titles unless given."""
-    if weights is None:
-        weights = WordWeights.learn(r.title for r in records)
     texts = _Texts()
     prepared = [_prepare(r, tz, texts) for r in records]
+    if weights is None:  # from each distinct title's words, worked out once above
+        weights = WordWeights.counted([found[0] for found in texts.titles.values()])
     del texts
     index = {r.id: n for n, r in enumerate(records)}
     groups = _Clusters(records, overrides.split)

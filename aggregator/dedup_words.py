@@ -10,11 +10,12 @@ says more about which event a record is than "atelier", which every other title 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,16 +61,21 @@ LIGHT = {
     # Calls to come, not what the event is.
     "inscription", "inscriptions", "participez", "decouvrez", "rejoignez", "tout",
 }  # fmt: skip
+_WORD = re.compile(r"[a-z0-9]+")
 _ORDINAL = re.compile(r"^\d+(?:e|eme|er|ere|nd|nde|th|st|rd|i?emes?)$")
 GENERIC_WEIGHT = 0.3
 LIGHT_WEIGHT = 0.1
+SIGNIFICANT_WEIGHT = 0.7  # generic and light words always weigh less
 # Word weights learnt from fewer titles than this are noise: every word is rare.
 MIN_TITLES = 40
 
 
 def _plain_words(text: str) -> list[str]:
-    words = re.findall(r"[a-z0-9]+", fold(text))
-    return [w for w in words if w not in STOP_WORDS and not w.isdigit() and not _ORDINAL.match(w)]
+    words = _WORD.findall(fold(text))
+    return [
+        w for w in words
+        if w not in STOP_WORDS and not (w[0].isdigit() and (w.isdigit() or _ORDINAL.match(w)))
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: title_words caches per lexicon
@@ -83,6 +89,15 @@ class Lexicon:
     @functools.cached_property
     def longest(self) -> int:
         return max((len(p) for p in self.phrases), default=0)
+
+    @functools.cached_property
+    def short_words(self) -> frozenset[str]:
+        return frozenset(p[0] for p in self.short)
+
+    @functools.cached_property
+    def starts(self) -> frozenset[str]:
+        """First words of the phrases: most title words start none, and skip the search."""
+        return frozenset(p[0] for p in self.phrases)
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -108,10 +123,17 @@ class Lexicon:
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The words with each phrase replaced (longest first, left to right), and the
         rewrites made ("ag -> assemblee generale")."""
+        starts = self.starts
+        if starts.isdisjoint(words):
+            return tuple(words), ()  # most titles: nothing to rewrite
         out: list[str] = []
         done: list[str] = []
         i = 0
         while i < len(words):
+            if words[i] not in starts:
+                out.append(words[i])
+                i += 1
+                continue
             for size in range(min(self.longest, len(words) - i), 0, -1):
                 key = tuple(words[i : i + size])
                 meaning = self.phrases.get(key)
@@ -130,18 +152,32 @@ class Lexicon:
 LEXICON = Lexicon.load()
 
 
+_TWO_CAPITALS = re.compile(r"[A-ZÀ-ÖØ-Þ]{2}")
+
+
 def _capitals(title: str) -> frozenset[str]:
+    if not _TWO_CAPITALS.search(title):
+        return frozenset()  # most titles: no word in capitals
     return frozenset(fold(w) for w in re.findall(r"\w+", title) if len(w) >= 2 and w.isupper())
+
+
+def _rewrite(title: str, lexicon: Lexicon) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    words = _plain_words(title)
+    # Capitals matter only for a short abbreviation: most titles have none.
+    short = lexicon.short_words
+    capitals = _capitals(title) if any(w in short for w in words) else frozenset()
+    return lexicon.rewrite(words, capitals)
 
 
 @functools.lru_cache(maxsize=65536)
 def title_words(title: str, lexicon: Lexicon = LEXICON) -> tuple[str, ...]:
-    return lexicon.rewrite(_plain_words(title), _capitals(title))[0]
+    return _rewrite(title, lexicon)[0]
 
 
+@functools.lru_cache(maxsize=4096)
 def rewrites(title: str, lexicon: Lexicon = LEXICON) -> tuple[str, ...]:
     """The lexicon's rewrites of a title, for the evidence shown to admins."""
-    return lexicon.rewrite(_plain_words(title), _capitals(title))[1]
+    return _rewrite(title, lexicon)[1]
 
 
 def _stem(word: str) -> str:
@@ -171,19 +207,29 @@ class WordWeights:
 
     counts: Mapping[str, int] = field(default_factory=dict)
     titles: int = 0
+    # Each word's weight, worked out once: dedup asks for it in every pair it scores.
+    _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def learn(cls, titles: Iterable[str]) -> WordWeights:
-        distinct = set(titles)
-        counts: Counter[str] = Counter()
-        for title in distinct:
-            counts.update(set(title_words(title)))
-        return cls(counts, len(distinct))
+        return cls.counted([title_words(title) for title in set(titles)])
+
+    @classmethod
+    def counted(cls, titles: Collection[tuple[str, ...]]) -> WordWeights:
+        """From the words of each distinct title (a word counts once per title)."""
+        counts = Counter(itertools.chain.from_iterable(map(frozenset, titles)))
+        return cls(counts, len(titles))
 
     def __add__(self, other: WordWeights) -> WordWeights:
         return WordWeights(Counter(self.counts) + Counter(other.counts), self.titles + other.titles)
 
     def weight(self, word: str) -> float:
+        found = self._memo.get(word)
+        if found is None:
+            found = self._memo[word] = self._weigh(word)
+        return found
+
+    def _weigh(self, word: str) -> float:
         if word in LIGHT:
             return LIGHT_WEIGHT
         base = GENERIC_WEIGHT if word in GENERIC else 1.0
@@ -195,7 +241,7 @@ class WordWeights:
 
     def significant(self, word: str) -> bool:
         """Whether a word one title has and the other lacks names another event."""
-        return word not in GENERIC and word not in LIGHT and self.weight(word) >= 0.7
+        return self.weight(word) >= SIGNIFICANT_WEIGHT and word not in GENERIC
 
 
 UNIFORM = WordWeights()

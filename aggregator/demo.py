@@ -72,8 +72,31 @@ SUMMARY:Fête des associations de Tallard
 LOCATION:Place du Souvenir, Tallard
 CATEGORIES:Fête
 END:VEVENT
-END:VCALENDAR
+{relayed(today)}END:VCALENDAR
 """
+
+
+def relayed(today: dt.date) -> str:
+    """Members' events the network relays in its own words: dedup merges them with the
+    members' records ("Publié par" lists both) or, for the last one, leaves the pair to an
+    admin ("Doublons possibles")."""
+    events = [
+        ("marche", today + dt.timedelta(days=5), "160000", "180000",
+         "Marché de producteurs locaux", "Place Barthelon, 05200 Embrun"),
+        ("melezes", today + dt.timedelta(days=4), "200000", "230000",
+         "Les Mélèzes en concert de soutien", "MJC, Veynes"),
+        ("demain", _next(today, 2, 3), "200000", "223000",
+         "Ciné-débat : Demain", "Salle polyvalente, Mont-Dauphin"),
+        ("eau", _next(today, 2, 2), "183000", "203000",
+         "L'eau en montagne : une ressource à partager", "La Grange, Saint-Michel-de-Chaillol"),
+    ]  # fmt: skip
+    return "".join(
+        f"BEGIN:VEVENT\nUID:relais-{uid}@udess05.example\n"
+        f"DTSTART;TZID=Europe/Paris:{_ics(day)}T{start}\n"
+        f"DTEND;TZID=Europe/Paris:{_ics(day)}T{end}\n"
+        f"SUMMARY:{title}\nLOCATION:{place}\nCATEGORIES:Relais\nEND:VEVENT\n"
+        for uid, day, start, end, title, place in events
+    )
 
 
 def repair_cafe(today: dt.date) -> str:
@@ -190,6 +213,7 @@ def gancio(today: dt.date) -> str:
 def tiers_lieu(today: dt.date) -> str:
     day = _next(today, 4, 1)
     later = _next(today, 0, 4)
+    talk = _next(today, 2, 2)
     graph = {
         "@context": "https://schema.org",
         "@graph": [
@@ -213,6 +237,18 @@ def tiers_lieu(today: dt.date) -> str:
                 "description": "Amenez vos instruments !",
                 "keywords": "Musique, Convivialité",
                 "url": "https://grange.example/agenda/jam",
+            },
+            {
+                "@type": "Event",
+                "name": "L'eau en montagne : les glaciers",
+                "startDate": f"{talk.isoformat()}T18:30:00+01:00",
+                "endDate": f"{talk.isoformat()}T20:30:00+01:00",
+                "location": {
+                    "@type": "Place",
+                    "name": "La Grange",
+                    "address": "Route de Chaillol, 05260 Saint-Michel-de-Chaillol",
+                },
+                "url": "https://grange.example/agenda/eau",
             },
             {
                 "@type": "EducationEvent",

@@ -1,19 +1,25 @@
-"""Dedup at scale: cluster() on 25k and 50k generated occurrences, in one run.
+"""Dedup at scale: cluster() on 25k and 50k generated occurrences, today's version and the
+baseline's (bench/baseline.py) side by side in one run.
 
-`make bench` (or `python -m bench.dedup`). Prints seconds for each size and the ratio: about 2
-means linear scaling (blocking by day works), about 4 would be quadratic.
+`make bench` (or `python -m bench.dedup`). Prints seconds for each size and the ratios: 50k/25k
+about 2 means linear scaling (blocking by day works), about 4 would be quadratic; today /
+baseline over 1 means today's dedup is slower.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import statistics
 import time
 import tracemalloc
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from aggregator.dedup import DedupRecord, cluster
+from aggregator.dedup_words import title_words
 from aggregator.search import fold
+from bench.baseline import BASELINE, dedup_at
 
 PARIS = ZoneInfo("Europe/Paris")
 WORDS = [
@@ -93,31 +99,54 @@ def generate(total: int, seed: int = 1) -> list[DedupRecord]:
     return records[:total]
 
 
-def measure(total: int) -> tuple[float, float, int]:
-    """Seconds (best of 3, without tracing), then peak traced memory in a separate pass."""
-    records = generate(total)
-    timings = []
-    for _ in range(3):
-        fold.cache_clear()  # a cold run, as after a restart
-        started = time.perf_counter()
-        clusters = cluster(records)
-        timings.append(time.perf_counter() - started)
-    tracemalloc.start()
+REPEATS = 5
+
+
+def _timed(records: list[DedupRecord], cluster: Callable[..., dict[str, str]]) -> float:
+    fold.cache_clear()  # a cold run, as after a restart
+    title_words.cache_clear()
+    started = time.perf_counter()
     cluster(records)
+    return time.perf_counter() - started
+
+
+def _peak(records: list[DedupRecord], cluster: Callable[..., dict[str, str]]) -> tuple[float, int]:
+    tracemalloc.start()
+    clusters = cluster(records)
     peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
-    return min(timings), peak, len(set(clusters.values()))
+    return peak, len(set(clusters.values()))
 
 
 def main() -> None:
     print("dedup: cluster() on generated occurrences (200 sources, ~10% published twice)")
-    results = {}
+    old = dedup_at()
+    versions: dict[str, Callable[..., dict[str, str]]] = {"today": cluster}
+    if old is not None:
+        versions[f"baseline {BASELINE}"] = old.cluster
+    else:
+        print(f"  (no baseline: git cannot show {BASELINE})")
+    results: dict[tuple[str, int], float] = {}
     for size in (25_000, 50_000):
-        elapsed, peak, clusters = measure(size)
-        results[size] = elapsed
-        print(f"  {size:>6} occurrences: {elapsed:6.2f} s, peak {peak:6.1f} MB, "
-              f"{clusters} events after dedup")  # fmt: skip
-    print(f"  ratio 50k/25k: {results[50_000] / results[25_000]:.2f} (2 = linear, 4 = quadratic)")
+        records = generate(size)
+        # Versions interleaved, best of REPEATS each: the machine's drift hits both alike.
+        timings: dict[str, list[float]] = {label: [] for label in versions}
+        for _ in range(REPEATS):
+            for label, function in versions.items():
+                timings[label].append(_timed(records, function))
+        for label, function in versions.items():
+            peak, events = _peak(records, function)
+            results[label, size] = min(timings[label])
+            print(f"  {label:<17} {size:>6} occurrences: {min(timings[label]):6.2f} s "
+                  f"(median {statistics.median(timings[label]):.2f}), peak {peak:6.1f} MB, "
+                  f"{events} events after dedup")  # fmt: skip
+    for label in versions:
+        ratio = results[label, 50_000] / results[label, 25_000]
+        print(f"  {label:<17} ratio 50k/25k: {ratio:.2f} (2 = linear, 4 = quadratic)")
+    if old is not None:
+        for size in (25_000, 50_000):
+            ratio = results["today", size] / results[f"baseline {BASELINE}", size]
+            print(f"  today / baseline at {size}: {ratio:.2f} (target: <= 1, no slower)")
 
 
 if __name__ == "__main__":

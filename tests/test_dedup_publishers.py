@@ -60,6 +60,22 @@ def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> No
     assert figures["test"].hard_merged == 0 and figures["train"].hard_merged == 0
 
 
+def test_blocking_loses_no_publishers_duplicate() -> None:
+    """cluster() scores only the pairs its blocking proposes: every pair of the set the
+    pairwise decision merges must end in one event when its group is clustered."""
+    found = pairs()
+    weights = WordWeights.learn(p.a.title for p in found) + WordWeights.learn(
+        p.b.title for p in found
+    )
+    missed = []
+    for pair in found:
+        if judge(pair.a, pair.b, PARIS, weights).merge:
+            clusters = decide([pair.a, pair.b], weights=weights).clusters
+            if clusters[pair.a.id] != clusters[pair.b.id]:
+                missed.append(f"{pair.a.title!r} / {pair.b.title!r}")
+    assert not missed
+
+
 def record(ident: str, source: str, title: str, hour: int = 18, minute: int = 0,
            location: str = "Le Cairn, Gap", **kw: object) -> DedupRecord:  # fmt: skip
     start = dt.datetime(2027, 3, 12, hour, minute, tzinfo=PARIS)

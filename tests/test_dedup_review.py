@@ -175,3 +175,33 @@ def test_review_pages_need_a_login(stack: tuple) -> None:
     for path in ("/admin/doublons", "/admin/evenement/x"):
         response = anonymous.get(path)
         assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+def test_the_demo_shows_merged_and_doubtful_events(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run`'s agenda: the network relays members' events in its own words; a newcomer
+    sees them merged ("Publié par" both) and one pair waiting for an admin."""
+    from aggregator.store.admin import create_admin
+    from tests.test_admin import PASSWORD
+    from tests.test_pages import demo_app
+
+    app = demo_app(db_url, tmp_path, monkeypatch)
+    engine = app.extensions["engine"]
+    create_admin(engine, "camille", PASSWORD, dt.datetime.now(dt.UTC))
+    client = app.test_client()
+    for uid, member in (("relais-marche@udess05.example", "Court-Circuit Embrunais"),
+                        ("relais-melezes@udess05.example", "Agenda participatif du Buëch"),
+                        ("relais-demain@udess05.example", "Les Fourmis vertes")):  # fmt: skip
+        page = client.get(f"/evenement/{_cluster(engine, uid)}").get_data(as_text=True)
+        assert "Udess 05" in page and member in page, uid
+    with engine.connect() as conn:  # the doubtful pair stays two events until decided
+        water = conn.execute(
+            sa.select(events.c.cluster_id).where(events.c.title.like("L'eau en montagne%"))
+        ).scalars().all()  # fmt: skip
+    assert len(water) == 2 and len(set(water)) == 2
+    assert login(client) == 302
+    doubtful = client.get("/admin/doublons").get_data(as_text=True)
+    assert "L&#39;eau en montagne : les glaciers" in doubtful
+    assert "L&#39;eau en montagne : une ressource à partager" in doubtful
+    engine.dispose()
