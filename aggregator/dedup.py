@@ -43,6 +43,7 @@ from rapidfuzz import fuzz
 
 from aggregator.dedup_words import (
     GENERIC,
+    KINDS,
     LIGHT,
     STOP_WORDS,
     UNIFORM,
@@ -61,9 +62,16 @@ MAX_START_GAP = dt.timedelta(minutes=60)
 MERGE_AT = 0.75
 REVIEW_AT = 0.62
 MIN_TITLE = 0.6  # title similarity under which two records are never one event
-# ... and under which they are at most a doubt: the same venue, start and end (0.37 of the
-# score) must not merge two titles sharing one word ("Chorale yoga" / "Yoga débat").
+# ... and under which they are two events unless their titles conflict at one slot and
+# venue: the same venue, start and end (0.37 of the score) must not merge two titles
+# sharing one word ("Chorale yoga" / "Yoga débat"). The labelled duplicates' lowest: 0.70.
 MERGE_TITLE = 0.68
+# Two venues named in one town ("MJC" / "Salle des fêtes") merge only with titles this
+# alike; otherwise the pair waits for an admin. Same-hour events at two venues of a town
+# are more often two events than one written twice.
+MERGE_TITLE_ELSEWHERE = 0.95
+REVIEW_TITLE_ELSEWHERE = 0.85
+SAME_PLACE = 0.8
 GENERIC_START_GAP = dt.timedelta(minutes=30)
 # A shared UID or link is one event only if the titles are related: half their words
 # (numbers included) in common, or nearly the same spelling.
@@ -153,9 +161,10 @@ def _place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
     J. Marcellin")."""
     if not a or not b:
         return None
-    if len(a) >= 2 and len(b) >= 2:
+    whole = fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100
+    if len(a) >= 2 and len(b) >= 2 and whole < 1.0:  # 1.0: one place within the other
         return max(_venue_town(a[0], a[-1], b[0], b[-1]), _venue_town(a[0], a[-1], b[-1], b[0]))
-    return fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100
+    return whole
 
 
 def _venue_town(venue_a: str, town_a: str, venue_b: str, town_b: str) -> float:
@@ -357,13 +366,15 @@ def _generic(words: tuple[str, ...]) -> bool:
 
 def _cover(
     mine: tuple[str, ...], theirs: tuple[str, ...], weights: WordWeights
-) -> tuple[float, float, list[str], float, float]:
+) -> tuple[float, float, list[str], float, float, list[str]]:
     """How much of `mine` (by weight) `theirs` has: total weight, share covered, the
-    significant words not covered and their weight, the significant weight covered."""
+    significant words not covered and their weight, the significant weight covered, and
+    the kinds of event it names that `theirs` lacks."""
     exact = set(theirs)
     weigh, significant = weights.weight, weights.significant
     total = covered = missing = shared = 0.0
     only = []
+    kinds = []  # words naming a kind of event ("marché", "atelier") the other lacks
     for word in mine:
         weight = weigh(word)
         total += weight
@@ -380,8 +391,10 @@ def _cover(
         elif significant(word):
             only.append(word)
             missing += weight
+        elif word in KINDS:
+            kinds.append(word)
     total = total or 1.0
-    return total, covered / total, only, missing, shared
+    return total, covered / total, only, missing, shared, kinds
 
 
 def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatch:
@@ -398,8 +411,8 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     subset = fuzz.token_set_ratio(text_a, text_b, score_cutoff=SUBSET_FLOOR) / 100
     if not subset:
         return _NO_MATCH
-    total_a, share_a, only_a, only_a_weight, shared = _cover(first, second, weights)
-    _, share_b, only_b, only_b_weight, _ = _cover(second, first, weights)
+    total_a, share_a, only_a, only_a_weight, shared, kind_a = _cover(first, second, weights)
+    _, share_b, only_b, only_b_weight, _, kind_b = _cover(second, first, weights)
     weighted = 0.75 * max(share_a, share_b) + 0.25 * min(share_a, share_b)
     in_order = fuzz.token_sort_ratio(text_a, text_b) / 100
     spelled = max(in_order, 0.9 * subset)
@@ -407,6 +420,9 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     # paniers et pot de l'amitié" / "AMAP : distribution et pot de l'amitié" do not: what
     # each adds weighs less than half of what they share.
     conflict = bool(only_a and only_b) and min(only_a_weight, only_b_weight) >= 0.5 * shared
+    if not conflict and kind_a and kind_b:
+        # "Atelier vélo" / "Marché vélo": each names another kind of event.
+        conflict, only_a, only_b = True, kind_a, kind_b
     generic = _generic(first) or _generic(second)
     return _TitleMatch(
         max(weighted, spelled), tuple(only_a), tuple(only_b), shared / total_a, conflict,
@@ -465,8 +481,14 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
         if not (same_start and place is not None and place >= 0.8 and match.shared >= 0.5):
             return APART
         score = min(score, MERGE_AT - 0.01)
-    if title < MERGE_TITLE:
-        score = min(score, MERGE_AT - 0.01)
+    elif title < MERGE_TITLE:
+        return (
+            APART  # the same slot and venue do not make one event of "Chorale yoga" / "Yoga débat"
+        )
+    elif place is not None and place < SAME_PLACE and title < MERGE_TITLE_ELSEWHERE:
+        if title < REVIEW_TITLE_ELSEWHERE:
+            return APART  # two venues of one town, two fair titles: two events
+        score = min(score, MERGE_AT - 0.01)  # near-identical titles at two venues: a doubt
     if score < REVIEW_AT:
         return APART
     return Verdict(round(score, 3), _evidence(a, b, match, place, same_end, same_domain))

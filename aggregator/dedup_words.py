@@ -48,6 +48,13 @@ GENERIC = {
     # "Événement", "Event#3" (its number goes): a title saying only that it is an event.
     "evenement", "evenements", "event", "events", "test",
 }  # fmt: skip
+# Kinds of event that are not one another: "Atelier vélo" and "Marché vélo" are two events.
+# Loose words ("soirée", "rencontre", "fête", "découverte") name no kind and never conflict.
+KINDS = {
+    "atelier", "ateliers", "concert", "conference", "projection", "spectacle", "formation",
+    "permanence", "assemblee", "stage", "cours", "marche", "repas", "chorale", "lecture",
+    "visite", "bal", "exposition", "braderie", "conseil", "bureau",
+}  # fmt: skip
 # Words one publisher adds and another leaves out without naming another event: the
 # department, the size, "journée", "annuel". They weigh little and never conflict.
 LIGHT = {
@@ -110,12 +117,19 @@ class Lexicon:
                 phrases[key] = tuple(_plain_words(meaning))
                 if len("".join(key)) <= 2:
                     short.add(key)
+        # A synonym phrase may be written with an abbreviation of one of its words
+        # ("soirée d'info" for "soirée d'information"): those spellings count too.
+        shortened: dict[str, list[str]] = {}
+        for key, meaning in list(phrases.items()):
+            if len(key) == 1 and len(meaning) == 1 and key not in short:
+                shortened.setdefault(meaning[0], []).append(key[0])
         for group in data.get("synonyms", {}).get("groups", []):
             canonical = tuple(_plain_words(group[0]))
             for phrase in group:
                 key = tuple(_plain_words(phrase))
-                if key and key != canonical:
-                    phrases[key] = canonical
+                for spelling in _spellings(key, shortened):
+                    if spelling and spelling != canonical:
+                        phrases[spelling] = canonical
         return cls(phrases, frozenset(short))
 
     def rewrite(
@@ -147,6 +161,14 @@ class Lexicon:
                 out.append(words[i])
                 i += 1
         return tuple(out), tuple(done)
+
+
+def _spellings(key: tuple[str, ...], shortened: Mapping[str, list[str]]) -> list[tuple[str, ...]]:
+    """The phrase, and the phrase with each word written as any of its abbreviations."""
+    found: list[tuple[str, ...]] = [()]
+    for word in key:
+        found = [(*start, choice) for start in found for choice in [word, *shortened.get(word, [])]]
+    return found
 
 
 LEXICON = Lexicon.load()

@@ -118,6 +118,7 @@ def ours(folder: Path, database: Path, profile: bool, processes: int) -> dict[st
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
+    peak = peak_mb()  # before the baseline's run below, which is not ours
     baseline_dedup = _baseline_dedup(copy, since, ZoneInfo(options.timezone))
     assert all(r.outcome == "ok" for r in results), [r.error for r in results if r.error]
     occurrences = sum(r.events for r in results)
@@ -132,7 +133,7 @@ def ours(folder: Path, database: Path, profile: bool, processes: int) -> dict[st
         "seconds": seconds,
         "stored": stored,
         "occurrences": occurrences,
-        "peak": peak_mb(),
+        "peak": peak,
         "helpers_peak": helpers[0],
         "helpers_pss": helpers[1],
         "unchanged_ms": unchanged * 1000 / len(configs),
