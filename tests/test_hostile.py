@@ -409,6 +409,18 @@ def parses_or_refuses(body: bytes) -> None:
         assert event.url is None or event.url.startswith(("http://", "https://"))
 
 
+def test_a_start_read_as_a_time_of_day_is_no_crash() -> None:
+    """Found by the long fuzz run: a line break inside DTSTART ("202612" then "04T…") leaves
+    "DTSTART:202612", which icalendar reads as 20:26:12 and writes back as str, not bytes."""
+    body = (b"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Facebook//EN\nBEGIN:VEVENT\n"
+            b"DTSTART:20261203T100000Z\nSUMMARY:Sans UID un\nEND:VEVENT\nBEGIN:VEVENT\n"
+            b"DTSTART:202612\r\n04T100000Z\nSUMMARY:Sans UID deux\nEND:VEVENT\n"
+            b"END:VCALENDAR\n")  # fmt: skip
+    parses_or_refuses(body)
+    parsed = parse_document(body, Kind.AUTO, WINDOW)
+    assert [e.title for e in parsed.events] == ["Sans UID un"]  # the other has no date
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated())
 def test_fuzzed_documents_parse_or_are_refused(body: bytes) -> None:

@@ -145,7 +145,9 @@ def _synthetic_uid(component: icalendar.cal.Component) -> str:
     )
     raw_start = component.get("DTSTART")
     if raw_start is not None and hasattr(raw_start, "to_ical"):
-        basis += raw_start.to_ical().decode()
+        # bytes as a rule, but str for a time of day ("DTSTART:202612" reads as 20:26:12).
+        value = raw_start.to_ical()
+        basis += value.decode() if isinstance(value, bytes) else str(value)
     return "synth-" + hashlib.sha256(basis.encode()).hexdigest()[:24]
 
 
