@@ -115,7 +115,7 @@ def test_a_doubtful_pair_is_shown_with_its_evidence_and_stays_apart(stack: tuple
         "Chacun nomme ce que l'autre n'a pas : « dette » / « ecole »" in page
     )
     assert "Même heure de début" in page and "Lieux semblables à 100 %" in page
-    assert "Fusionner" in page and "Ce sont deux événements" in page
+    assert "Fusionner" in page and "Ce sont deux événements" in page and "1 paire à relire" in page
     # The sure pair is merged, not offered for review.
     assert "Assemblée générale annuelle" not in page
     assert _cluster(engine, "ag@attac") == _cluster(engine, "ag@udess")

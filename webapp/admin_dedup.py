@@ -13,13 +13,14 @@ from webapp import get_engine
 from webapp.admin import PairForm, login_required
 
 bp = Blueprint("dedup", __name__, url_prefix="/admin")
+SHOWN = 100  # pairs on the page, likeliest first: each decision makes room for the next
 
 
 @bp.get("/doublons")
 @login_required
 def doubtful() -> Any:
-    found = pairs.doubtful_pairs(get_engine())
-    return render_template("admin/doubtful.html", pairs=found, form=PairForm())
+    found, total = pairs.doubtful_pairs(get_engine(), limit=SHOWN)
+    return render_template("admin/doubtful.html", pairs=found, total=total, form=PairForm())
 
 
 @bp.get("/evenement/<event_id>")

@@ -40,8 +40,9 @@ def _views(engine: sa.Engine, rows: Sequence[sa.Row[Any]]) -> list[PairView]:
     ]
 
 
-def doubtful_pairs(engine: sa.Engine, limit: int = 200) -> list[PairView]:
-    """Pairs between the two thresholds that no admin has decided yet, likeliest first."""
+def doubtful_pairs(engine: sa.Engine, limit: int = 200) -> tuple[list[PairView], int]:
+    """Pairs between the two thresholds that no admin has decided yet, likeliest first
+    (at most `limit`), and how many there are in all."""
     decided = sa.select(dedup_overrides.c.id).where(
         sa.or_(
             sa.and_(dedup_overrides.c.event_a == dedup_pairs.c.event_a,
@@ -50,14 +51,18 @@ def doubtful_pairs(engine: sa.Engine, limit: int = 200) -> list[PairView]:
                     dedup_overrides.c.event_b == dedup_pairs.c.event_a),
         )
     )  # fmt: skip
+    undecided = (dedup_pairs.c.status == "doubtful", ~decided.exists())
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(dedup_pairs)
-            .where(dedup_pairs.c.status == "doubtful", ~decided.exists())
+            .where(*undecided)
             .order_by(dedup_pairs.c.score.desc(), dedup_pairs.c.id)
             .limit(limit)
         ).all()
-    return _views(engine, rows)
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(dedup_pairs).where(*undecided)
+        ).scalar_one()
+    return _views(engine, rows), int(total)
 
 
 def merge_reasons(engine: sa.Engine, members: Sequence[str]) -> list[PairView]:
