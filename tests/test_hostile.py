@@ -22,7 +22,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
@@ -117,6 +117,10 @@ def test_endless_and_ancient_rules_are_bounded(
     minute=st.integers(0, 59),
     zone=st.sampled_from(["UTC", "Europe/Paris"]),
 )
+# Found in CI: moved next to the window across the autumn DST change, the start of an
+# hourly Monday/Thursday rule fell on a Sunday and counted as an occurrence (RFC 5545 makes
+# DTSTART an instance even off the rule).
+@example(freq="HOURLY", interval=1, extra=";BYDAY=MO,TH", lag=5001, minute=0, zone="Europe/Paris")
 def test_moving_an_ancient_start_keeps_every_occurrence_in_the_window(
     freq: str, interval: int, extra: str, lag: int, minute: int, zone: str
 ) -> None:

@@ -22,6 +22,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
+from dateutil.rrule import rrulestr
+from icalendar.prop import vRecur
+
 from aggregator.parse import Window
 
 PERIOD = {
@@ -90,7 +93,28 @@ def bound_recurrence(component: Any, window: Window, title: str) -> Bounded:
     _move(component, "DTSTART", shift)
     if component.get("DTEND") is not None:
         _move(component, "DTEND", shift)
+    moved = component["DTSTART"]
+    if not _is_instance(rule, moved.dt):
+        # RFC 5545 counts DTSTART as an instance even when the rule would not give it (a
+        # Sunday start of a Monday/Thursday rule): moved next to the window, it would be an
+        # occurrence the publisher never had.
+        component.add("EXDATE", moved.dt, parameters=dict(moved.params) or None)
     return Bounded(step)
+
+
+def _is_instance(rule: Any, start: dt.date) -> bool:
+    """Whether the rule itself, started at `start`, gives `start` (in wall time)."""
+    probe = vRecur({k: v for k, v in rule.items() if k not in ("UNTIL", "COUNT")})
+    naive = (
+        start.replace(tzinfo=None)
+        if isinstance(start, dt.datetime)
+        else dt.datetime.combine(start, dt.time())
+    )
+    try:
+        first = next(iter(rrulestr(probe.to_ical().decode(), dtstart=naive)), None)
+    except (ValueError, TypeError, OverflowError):
+        return True  # a rule dateutil cannot read: leave DTSTART as the publisher wrote it
+    return first == naive
 
 
 def _invalid(rule: Any) -> str | None:
