@@ -114,8 +114,7 @@ class _Prepared:
     generic: bool = field(default=False)
     keys: frozenset[str] = field(default=frozenset())  # blocking keys from the title
     place_words: frozenset[str] = field(default=frozenset())
-    rest: tuple[str, ...] = ()  # title words other than its own place's
-    own: tuple[str, ...] = ()  # the same, nor words made from them ("Embrunais"): _outside
+    own: tuple[str, ...] = ()  # title words other than its place's (_strip_places)
     quoted: str = ""  # a work's name the title quotes: « Douce France »
 
 
@@ -208,15 +207,13 @@ class _Texts:
     def __init__(self) -> None:
         self.titles: dict[str, tuple[tuple[str, ...], str, bool, str]] = {}
         self.places: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
-        self.keys: dict[
-            tuple[str, str], tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]
-        ] = {}
+        self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {}
 
     def title(self, title: str) -> tuple[tuple[str, ...], str, bool, str]:
         found = self.titles.get(title)
         if found is None:
             words = title_words(title)
-            generic = bool(words) and all(w in GENERIC or w in LIGHT for w in words)
+            generic = bool(words) and _generic(words)
             quoted = _QUOTED.search(title)
             name = fold(next(g for g in quoted.groups() if g)) if quoted else ""
             found = self.titles[title] = (words, " ".join(words), generic, name)
@@ -231,17 +228,14 @@ class _Texts:
 
     def blocking(
         self, record: DedupRecord, words: tuple[str, ...], place_words: frozenset[str]
-    ) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
-        """Blocking keys, the title's words that are not the record's place, and those
-        not made from it either (_outside)."""
+    ) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Blocking keys, and the title's words that are not the record's place's."""
         key = (record.title, record.location)
         found = self.keys.get(key)
         if found is None:
             rest = tuple(w for w in words if w not in place_words)
-            prefixes = _prefixes(place_words)
-            own = tuple(w for w in rest if not w.startswith(prefixes)) if prefixes else rest
-            own = own or words  # as _outside, without its cache: computed once per key here
-            found = self.keys[key] = (_blocking_keys(words, rest), rest, own)
+            own = _strip_places(words, place_words)  # once per key: no cache needed here
+            found = self.keys[key] = (_blocking_keys(words, rest), own)
         return found
 
 
@@ -249,7 +243,7 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> 
     texts = texts or _Texts()
     words, title, generic, quoted = texts.title(record.title)
     place, place_words = texts.place(record.location)
-    keys, rest, own = texts.blocking(record, words, place_words)
+    keys, own = texts.blocking(record, words, place_words)
     return _Prepared(
         record,
         words,
@@ -259,7 +253,6 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> 
         generic=generic,
         keys=keys,
         place_words=place_words,
-        rest=rest,
         quoted=quoted,
         own=own,
     )
@@ -330,14 +323,16 @@ class _TitleMatch:
     generic: bool  # one title says only what kind of event it is, once places are out
 
 
-@functools.lru_cache(maxsize=65536)
-def _outside(words: tuple[str, ...], places: frozenset[str]) -> tuple[str, ...]:
+def _strip_places(words: tuple[str, ...], places: frozenset[str]) -> tuple[str, ...]:
     """Title words that are not the places' (nor made from them: "Embrunais",
-    "Briançonnais"); the title itself when nothing else remains. Cached: a series' records
-    and a venue's events ask the same question again and again."""
+    "Briançonnais"); the title itself when nothing else remains."""
     prefixes = _prefixes(places)
     kept = tuple(w for w in words if w not in places and not w.startswith(prefixes))
     return kept or words
+
+
+# Per pair, cached: a series' records and a venue's events ask the same question again.
+_outside = functools.lru_cache(maxsize=65536)(_strip_places)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -464,7 +459,8 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
     same_end = ra.end is not None and ra.end == rb.end
     domain = _domain(ra.url)
     same_domain = bool(domain) and domain == _domain(rb.url) and domain not in _SHARED_DOMAINS
-    if a.generic or b.generic or match.generic:
+    generic = a.generic or b.generic or match.generic
+    if generic:
         # "Assemblée générale" of two associations, "Portes ouvertes" at the Cairn and at
         # the Recyclerie: only the same slot, the same place and the same wording.
         close = ra.all_day or rb.all_day or abs(ra.start - rb.start) <= GENERIC_START_GAP
@@ -482,16 +478,16 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
             return APART
         score = min(score, MERGE_AT - 0.01)
     elif title < MERGE_TITLE:
-        return (
-            APART  # the same slot and venue do not make one event of "Chorale yoga" / "Yoga débat"
-        )
+        # The same slot and venue do not make one event of "Chorale yoga" / "Yoga débat".
+        return APART
     elif place is not None and place < SAME_PLACE and title < MERGE_TITLE_ELSEWHERE:
         if title < REVIEW_TITLE_ELSEWHERE:
             return APART  # two venues of one town, two fair titles: two events
         score = min(score, MERGE_AT - 0.01)  # near-identical titles at two venues: a doubt
     if score < REVIEW_AT:
         return APART
-    return Verdict(round(score, 3), _evidence(a, b, match, place, same_end, same_domain))
+    evidence = _evidence(a, b, match, place, same_end, same_domain, generic)
+    return Verdict(round(score, 3), evidence)
 
 
 def _evidence(
@@ -501,6 +497,7 @@ def _evidence(
     place: float | None,
     same_end: bool,
     same_domain: bool,
+    generic: bool,
 ) -> dict[str, object]:
     """What admins read: only for pairs that are merged or doubtful."""
     ra, rb = a.record, b.record
@@ -518,7 +515,7 @@ def _evidence(
     rewritten = rewrites(ra.title) + rewrites(rb.title)
     if rewritten:
         evidence["lexicon"] = sorted(set(rewritten))
-    if a.generic or b.generic or match.generic:
+    if generic:
         evidence["generic"] = True
     if match.conflict:
         evidence["conflict"] = [" ".join(match.only_a), " ".join(match.only_b)]
