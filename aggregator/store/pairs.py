@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from aggregator.dedup import pairs_from
 from aggregator.store.read import EventRow, occurrences
 from aggregator.store.schema import dedup_overrides, dedup_pairs
 
@@ -92,13 +93,18 @@ def decisions(engine: sa.Engine, members: Sequence[str] | None = None) -> list[D
 
 def labelled(engine: sa.Engine) -> list[tuple[bool, EventRow, EventRow]]:
     """Each decided pair still on the agenda, as a label (True: one event), the latest
-    decision on a pair winning: admins' decisions become the next labelled pairs."""
-    latest: dict[frozenset[str], Decision] = {}
-    for decision in decisions(engine):
-        latest[frozenset((decision.first, decision.second))] = decision
-    found = occurrences(engine, sorted({i for pair in latest for i in pair}))
+    decision on a pair winning as in dedup (`pairs_from`): admins' decisions become the next
+    labelled pairs."""
+    overrides = pairs_from((d.kind, d.first, d.second) for d in decisions(engine))
+    labels: list[tuple[bool, str, str]] = []
+    for same, pairs in ((True, overrides.merge), (False, overrides.split)):
+        for pair in pairs:
+            first, second = sorted(pair)
+            labels.append((same, first, second))
+    labels.sort()
+    found = occurrences(engine, sorted({i for _, a, b in labels for i in (a, b)}))
     return [
-        (d.kind == "merge", found[d.first], found[d.second])
-        for d in latest.values()
-        if d.first in found and d.second in found
+        (same, found[first], found[second])
+        for same, first, second in labels
+        if first in found and second in found
     ]
