@@ -242,9 +242,6 @@ class WordWeights:
         counts = Counter(itertools.chain.from_iterable(map(frozenset, titles)))
         return cls(counts, len(titles))
 
-    def __add__(self, other: WordWeights) -> WordWeights:
-        return WordWeights(Counter(self.counts) + Counter(other.counts), self.titles + other.titles)
-
     def weight(self, word: str) -> float:
         found = self._memo.get(word)
         if found is None:

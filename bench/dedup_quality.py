@@ -99,12 +99,16 @@ class Figures:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def agenda_weights(found: list[Pair]) -> WordWeights:
+    """Word weights from each distinct title of the set, as decide() learns them from the
+    agenda's distinct titles."""
+    return WordWeights.learn(title for p in found for title in (p.a.title, p.b.title))
+
+
 def evaluate(found: list[Pair]) -> tuple[dict[str, Figures], list[tuple[Pair, Verdict]]]:
     """Figures per split and the wrong decisions. Word weights come from every title of the
     set, as they come from the whole agenda in production (no label is used)."""
-    weights = WordWeights.learn(p.a.title for p in found) + WordWeights.learn(
-        p.b.title for p in found
-    )
+    weights = agenda_weights(found)
     figures: dict[str, Figures] = defaultdict(Figures)
     errors = []
     for pair in found:

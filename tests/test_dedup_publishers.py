@@ -17,7 +17,7 @@ from aggregator.dedup import (
     judge,
 )
 from aggregator.dedup_words import LEXICON, Lexicon, WordWeights, title_words
-from bench.dedup_quality import evaluate, pairs
+from bench.dedup_quality import agenda_weights, evaluate, pairs
 
 PARIS = ZoneInfo("Europe/Paris")
 # Measured on the test split, never tuned on: F1 0.949 (37 of 41 duplicates, no false merge).
@@ -64,9 +64,7 @@ def test_blocking_loses_no_publishers_duplicate() -> None:
     """cluster() scores only the pairs its blocking proposes: every pair of the set the
     pairwise decision merges must end in one event when its group is clustered."""
     found = pairs()
-    weights = WordWeights.learn(p.a.title for p in found) + WordWeights.learn(
-        p.b.title for p in found
-    )
+    weights = agenda_weights(found)
     missed = []
     for pair in found:
         if judge(pair.a, pair.b, PARIS, weights).merge:
