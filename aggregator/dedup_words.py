@@ -62,7 +62,7 @@ LIGHT = {
     "departementale", "departementales", "departementaux", "annuel", "annuelle", "grand",
     "grande", "grands", "grandes", "journee", "jour", "soir", "traditionnel",
     "traditionnelle", "special", "speciale", "gratuit", "gratuite", "ouvert", "tous",
-    "toutes", "famille", "retour", "venez", "rendez", "vous", "edition", "operation",
+    "toutes", "famille", "retour", "venez", "rendez", "vous", "operation",
     # Every other event of the field is "solidaire": the word tells no event from another.
     "solidaire", "solidaires", "solidarite", "soutien", "profit", "benefice",
     # Calls to come, not what the event is.
