@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 
 from aggregator.store import pairs
-from aggregator.store.read import get_event, occurrences
+from aggregator.store.read import event_records
 from webapp import get_engine
-from webapp.admin import PairForm, login_required
+from webapp.admin import login_required
 
 bp = Blueprint("dedup", __name__, url_prefix="/admin")
 SHOWN = 100  # pairs on the page, likeliest first: each decision makes room for the next
@@ -20,7 +20,7 @@ SHOWN = 100  # pairs on the page, likeliest first: each decision makes room for 
 @login_required
 def doubtful() -> Any:
     found, total = pairs.doubtful_pairs(get_engine(), limit=SHOWN)
-    return render_template("admin/doubtful.html", pairs=found, total=total, form=PairForm())
+    return render_template("admin/doubtful.html", pairs=found, total=total)
 
 
 @bp.get("/evenement/<event_id>")
@@ -28,15 +28,14 @@ def doubtful() -> Any:
 def why(event_id: str) -> Any:
     """One event, its records, the evidence that joined them and admins' decisions."""
     engine = get_engine()
-    event = get_event(engine, event_id)
-    if event is None:
+    found = event_records(engine, event_id)
+    if found is None:
         abort(404)
-    members = occurrences(engine, event.members)
+    event, members = found
     return render_template(
         "admin/merged.html",
         event=event,
-        members=[members[m] for m in event.members if m in members],
+        members=sorted(members, key=lambda m: m.id),
         reasons=pairs.merge_reasons(engine, event.members),
         decisions=pairs.decisions(engine, event.members),
-        form=PairForm(),
     )

@@ -211,6 +211,12 @@ def count_events(engine: sa.Engine, query: EventQuery) -> int:
 
 def get_event(engine: sa.Engine, event_id: str) -> EventRow | None:
     """A merged event by its id (the cluster id), or by one of its occurrences' ids."""
+    found = event_records(engine, event_id)
+    return found[0] if found else None
+
+
+def event_records(engine: sa.Engine, event_id: str) -> tuple[EventRow, list[EventRow]] | None:
+    """As get_event, with the records on the agenda that the event is made of."""
     with engine.connect() as conn:
         cluster_id = conn.execute(
             sa.select(events.c.cluster_id).where(
@@ -223,7 +229,7 @@ def get_event(engine: sa.Engine, event_id: str) -> EventRow | None:
                         [events.c.cluster_id == cluster_id])  # fmt: skip
     members = [_event(r) for r in rows]
     active = [m for m in members if m.removed_at is None]
-    return merge(cluster_id, active or members)
+    return merge(cluster_id, active or members), active
 
 
 def occurrences(engine: sa.Engine, ids: Sequence[str]) -> dict[str, EventRow]:
