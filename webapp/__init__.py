@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         DATABASE_URL=settings.database_url,
         TIMEZONE=settings.timezone,
+        WINDOW_PAST_DAYS=settings.window_past_days,
         CACHE_DIR=str(settings.cache_dir),
         CACHE_MAX_FEEDS=settings.cache_max_feeds,
         CACHE_MAX_BYTES=settings.cache_max_bytes,

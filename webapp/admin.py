@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -357,14 +358,19 @@ def source_action(source_id: str, action: str) -> Any:
     return redirect(url_for("admin.sources"))
 
 
+def _dedup_window() -> tuple[dt.datetime, ZoneInfo]:
+    """Where a recluster from the admin starts, and in which zone: the pipeline's window,
+    since each recluster rewrites the merged and doubtful pairs of that window."""
+    since = _now() - dt.timedelta(days=current_app.config["WINDOW_PAST_DAYS"])
+    return since, ZoneInfo(current_app.config["TIMEZONE"])
+
+
 def _retire(source_id: str) -> None:
     """A deleted source's events leave the public agenda now, not at the next refresh."""
-    from zoneinfo import ZoneInfo
-
     from aggregator.store.clusters import retire
 
-    now, zone = _now(), ZoneInfo(current_app.config["TIMEZONE"])
-    retire(get_engine(), [source_id], now, now - dt.timedelta(days=30), zone)
+    since, zone = _dedup_window()
+    retire(get_engine(), [source_id], _now(), since, zone)
 
 
 def _refresh_now(config: Any) -> Any:
@@ -436,8 +442,6 @@ def moderate(event_id: str, action: str) -> Any:
 @login_required
 def pair(kind: str) -> Any:
     """Merge a missed duplicate or split a wrong merge (dedup overrides)."""
-    from zoneinfo import ZoneInfo
-
     from aggregator.store.clusters import UnknownEvent, recluster, record_override
 
     if kind not in ("fusionner", "separer"):
@@ -453,7 +457,7 @@ def pair(kind: str) -> Any:
     except UnknownEvent as exc:
         flash(f"Événement inconnu : {exc}", "error")
         return redirect(url_for("admin.events"))
-    recluster(engine, _now() - dt.timedelta(days=30), ZoneInfo(current_app.config["TIMEZONE"]))
+    recluster(engine, *_dedup_window())
     accounts.record(engine, g.admin, decision, form.first.data, form.second.data)
     flash("Fusion enregistrée." if decision == "merge" else "Séparation enregistrée.", "ok")
     # Back where the decision was taken (the events list, "Doublons possibles").
