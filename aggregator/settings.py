@@ -84,6 +84,19 @@ SETTINGS = (
     Setting("AGENDA_FETCH_DEADLINE", "60", "Total time allowed for one fetch, seconds."),
     Setting("AGENDA_WINDOW_PAST_DAYS", "30", "Recurrences are expanded from this many days ago"),
     Setting("AGENDA_WINDOW_FUTURE_DAYS", "365", "... to this many days ahead."),
+    Setting(
+        "AGENDA_SMTP_URL",
+        "",
+        "Mail server: smtp://host:25, smtp+starttls://user:password@host:587 or "
+        "smtps://user:password@host:465. Empty: mails are written to AGENDA_MAIL_DIR.",
+    ),
+    Setting("AGENDA_MAIL_FROM", "agenda@localhost", "Sender of the agenda's mails."),
+    Setting(
+        "AGENDA_ADMIN_EMAILS",
+        "",
+        "Admins told of new proposals and calendar requests (comma list; one digest an hour).",
+    ),
+    Setting("AGENDA_MAIL_DIR", "var/mail", "Where mails go as .eml files without a mail server."),
 )
 
 
@@ -113,6 +126,10 @@ class Settings:
     fetch_deadline: float
     window_past_days: int
     window_future_days: int
+    smtp_url: str
+    mail_from: str
+    admin_emails: tuple[str, ...]
+    mail_dir: Path
 
     @property
     def zone(self) -> ZoneInfo:
@@ -184,4 +201,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         fetch_deadline=float(_int(env, "AGENDA_FETCH_DEADLINE")),
         window_past_days=_int(env, "AGENDA_WINDOW_PAST_DAYS"),
         window_future_days=_int(env, "AGENDA_WINDOW_FUTURE_DAYS"),
+        smtp_url=_smtp_url(env["AGENDA_SMTP_URL"].strip()),
+        mail_from=env["AGENDA_MAIL_FROM"].strip(),
+        admin_emails=tuple(a.strip() for a in env["AGENDA_ADMIN_EMAILS"].split(",") if a.strip()),
+        mail_dir=Path(env["AGENDA_MAIL_DIR"]),
     )
+
+
+def _smtp_url(url: str) -> str:
+    from aggregator.mail import MailError, SmtpMailer
+
+    if url:
+        try:
+            SmtpMailer.from_url(url)
+        except MailError as exc:
+            raise SettingsError(str(exc)) from None
+    return url
