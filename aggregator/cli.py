@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -104,7 +105,30 @@ def _scheduler(settings: Settings) -> Scheduler:
 
     _sources_file(settings)  # refuse an invalid file before starting
     engine = open_engine(settings.database_url)
-    return Scheduler(engine, settings.sources_path, RefreshOptions.from_settings(settings))
+    options = RefreshOptions.from_settings(settings)
+    return Scheduler(engine, settings.sources_path, options, chores=_chores(engine, settings))
+
+
+def _chores(engine: Any, settings: Settings) -> tuple[tuple[str, float, Callable[[], object]], ...]:
+    """The scheduler's jobs besides the sources: the admins' digest of what the public sent
+    within the hour (at most one an hour), and the proposed events' recurrences brought
+    into the moving window twice a day."""
+    from aggregator import notices, proposals
+    from aggregator.mail import make_mailer
+
+    mailer = make_mailer(settings.smtp_url, settings.mail_dir)
+    queue_url = settings.base_url + "/admin/propositions/"
+
+    def digest() -> None:
+        notices.send_digest_if_due(engine, mailer, settings.mail_from, settings.admin_emails,
+                                   queue_url)  # fmt: skip
+
+    def publish() -> None:
+        from aggregator.pipeline import RefreshOptions
+
+        proposals.publish(engine, RefreshOptions.from_settings(settings))
+
+    return (("digest", 600.0, digest), ("proposals", 12 * 3600.0, publish))
 
 
 @main.command()

@@ -11,6 +11,10 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+# The built-in source of the events the public proposes (aggregator.proposals): not in
+# sources.toml, never fetched, never retired with the sources missing from that file.
+PROPOSALS_ID = "propositions"
+
 
 class Kind(enum.StrEnum):
     AUTO = "auto"

@@ -118,7 +118,10 @@ class Scheduler:
         dedup_every: float = 60.0,
         lock_poll: float = 5.0,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        chores: tuple[tuple[str, float, Callable[[], object]], ...] = (),
     ):
+        """`chores`: (name, every seconds, job) run by the leader besides the sources (the
+        admins' digest, the proposed events' window)."""
         self.engine = engine
         self.sources_path = sources_path
         self.base_options = options
@@ -138,6 +141,7 @@ class Scheduler:
         self.options = options
         self.thread: threading.Thread | None = None
         self.state = threading.Lock()  # start and stop never interleave
+        self.chores = chores
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -157,6 +161,8 @@ class Scheduler:
             self.reload()
             self.aps.add_job(self.reload, "interval", seconds=self.watch_every, id="_watch")
             self.aps.add_job(self._dedup, "interval", seconds=self.dedup_every, id="_dedup")
+            for name, every, job in self.chores:
+                self.aps.add_job(job, "interval", seconds=every, id=f"_{name}")
             self.leader.set()
         log.info("scheduler is the leader")
 

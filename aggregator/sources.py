@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aggregator.model import Kind, SourceConfig
+from aggregator.model import PROPOSALS_ID, Kind, SourceConfig
 from aggregator.territories import TERRITORIES
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -125,6 +125,8 @@ def _validate(table: dict[str, Any], base_dir: Path, report: _Reporter) -> Sourc
             report(key, "must be a non-empty string")
     if isinstance(sid, str) and not SLUG.match(sid):
         report("id", "must be a slug: lower-case letters, digits and hyphens")
+    elif sid == PROPOSALS_ID:
+        report("id", f"{PROPOSALS_ID!r} is reserved for the events proposed on the site")
     url = table.get("url")
     has_scheme = isinstance(url, str) and bool(re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I))
     if has_scheme and not str(url).lower().startswith(ALLOWED_SCHEMES):

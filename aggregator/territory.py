@@ -173,6 +173,11 @@ def _default_rows() -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(handle))
 
 
+def gazetteer_rows() -> tuple[dict[str, str], ...]:
+    """The shipped gazetteer's rows (communes-territoires.csv), read once."""
+    return _default_rows()
+
+
 def load_gazetteer(extra_aliases: Mapping[str, str] | None = None) -> Gazetteer:
     """The shipped gazetteer and aliases, plus aliases from sources.toml."""
     aliases = {**read_aliases(), **(extra_aliases or {})}

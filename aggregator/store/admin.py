@@ -153,7 +153,9 @@ def reserve_attempt(engine: sa.Engine, keys: list[str], now: dt.datetime) -> boo
             .where(login_attempts.c.key.in_(keys), login_attempts.c.at > now - FAILURE_WINDOW)
             .group_by(login_attempts.c.key)
         ).all()
-        conn.execute(login_attempts.delete().where(login_attempts.c.at < now - FAILURE_WINDOW))
+        stale = login_attempts.c.at < now - FAILURE_WINDOW
+        mine = login_attempts.c.key.like("ip:%") | login_attempts.c.key.like("user:%")
+        conn.execute(login_attempts.delete().where(stale & mine))
     return all(count <= MAX_FAILURES for _, count in counts)
 
 
@@ -251,3 +253,21 @@ def apply_territory_overrides(
         conn.execute(
             events.update().where(events.c.cluster_id == cluster_id).values(territory=territory)
         )
+
+
+def throttle(
+    engine: sa.Engine, key: str, limit: int, period: dt.timedelta, now: dt.datetime
+) -> bool:
+    """Count one use of `key` (e.g. 'preview:<address>'); False once it is over `limit` in
+    `period`. Shared by the web processes through the login_attempts table."""
+    with engine.begin() as conn:
+        conn.execute(
+            login_attempts.delete().where(
+                login_attempts.c.key == key, login_attempts.c.at < now - period
+            )
+        )
+        conn.execute(login_attempts.insert().values(key=key, at=now))
+        count = conn.execute(
+            sa.select(sa.func.count()).where(login_attempts.c.key == key)
+        ).scalar_one()
+    return int(count) <= limit

@@ -211,3 +211,36 @@ admin_log = sa.Table(
     sa.Column("target", sa.Text, nullable=False),
     sa.Column("detail", sa.Text, nullable=False, default=""),
 )
+
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(8), nullable=False, comment="event (proposed) or calendar"),
+    sa.Column("status", sa.String(12), nullable=False,
+              comment="pending, approved, rejected, cancelled (by its author)"),
+    sa.Column("data", sa.JSON, nullable=False, comment="the form's values, as validated"),
+    sa.Column("email", sa.String(254), nullable=False,
+              comment="author's contact, lower case; never published"),
+    sa.Column("address", sa.String(64), nullable=False, comment="client address, rate limits"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False, comment="last edit or decision"),
+    sa.Column("decided_by", sa.Text, comment="admin who approved or rejected"),
+    sa.Column("version", sa.Integer, nullable=False, default=1,
+              comment="bumped by each edit: the ICS SEQUENCE of a proposed event"),
+    sa.Column("digested_at", UTCDateTime,
+              comment="when admins were told of it (or of its last edit); null: not yet"),
+    sa.Index("ix_submissions_status", "status", "kind"),
+    sa.Index("ix_submissions_email_at", "email", "created_at"),
+    sa.Index("ix_submissions_address_at", "address", "created_at"),
+    comment="events proposed and calendars offered by the public, through moderation",
+)  # fmt: skip
+
+blocked_emails = sa.Table(
+    "blocked_emails",
+    metadata,
+    sa.Column("email", sa.String(254), primary_key=True, comment="lower case"),
+    sa.Column("blocked_by", sa.Text, nullable=False),
+    sa.Column("blocked_at", UTCDateTime, nullable=False),
+    comment="addresses admins refused: their proposals are not accepted",
+)

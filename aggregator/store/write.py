@@ -14,7 +14,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from aggregator.model import EventIntent, FeedFetched, FetchOutcome, RefreshResult, SourceConfig
+from aggregator.model import (
+    PROPOSALS_ID,
+    EventIntent,
+    FeedFetched,
+    FetchOutcome,
+    RefreshResult,
+    SourceConfig,
+)
 from aggregator.search import fold
 from aggregator.store import version
 from aggregator.store.admin import apply_territory_overrides
@@ -105,7 +112,7 @@ def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig], complete: b
                         **values,
                     )
                 )
-        gone = known - {c.id for c in configs}
+        gone = known - {c.id for c in configs} - {PROPOSALS_ID}
         if gone and complete:
             return _retire(conn, sorted(gone), dt.datetime.now(dt.UTC))
         return 0
