@@ -44,6 +44,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,
+        SMTP_URL=settings.smtp_url,
+        MAIL_FROM=settings.mail_from,
+        ADMIN_EMAILS=settings.admin_emails,
+        MAIL_DIR=settings.mail_dir,
     )
     if test_config:
         app.config.update(test_config)
@@ -57,13 +61,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Migrations on start: a fresh database (or a new release) is ready before any request.
     app.extensions["engine"] = open_engine(app.config["DATABASE_URL"])
 
-    from webapp import admin, admin_dedup, agenda, api, feeds, formatting, health, i18n
+    from webapp import (
+        admin,
+        admin_dedup,
+        admin_queue,
+        agenda,
+        api,
+        feeds,
+        formatting,
+        health,
+        i18n,
+        propose,
+    )
 
     CSRFProtect(app)
     i18n.init(app)
     formatting.register(app)
     app.before_request(_refuse_control)
     app.register_error_handler(400, _error_page)
+    app.register_error_handler(403, _error_page)
     app.register_error_handler(404, _error_page)
     app.register_error_handler(405, _error_page)
     app.after_request(_security_headers)
@@ -73,6 +89,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_dedup.bp)
+    app.register_blueprint(propose.bp)
+    app.register_blueprint(admin_queue.bp)
     return app
 
 
@@ -91,6 +109,7 @@ def _refuse_control() -> None:
 
 MESSAGES = {
     400: "Requête invalide",
+    403: "Accès refusé",
     404: "Page introuvable",
     405: "Méthode non autorisée",
 }

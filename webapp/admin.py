@@ -93,6 +93,7 @@ class SourceForm(FlaskForm):
     refresh = SelectField("Fréquence", choices=[("1h", "toutes les heures"),
                           ("6h", "toutes les 6 heures"), ("1d", "tous les jours")])  # fmt: skip
     review = BooleanField("Relire les nouveaux événements avant publication")
+    demande = HiddenField()  # an association's request (admin_queue), closed once saved
 
     def validate_territory(self, field: SelectField) -> None:
         if field.data and field.data not in TERRITORIES:
@@ -210,15 +211,23 @@ def new_source() -> Any:
         form.url.errors.append(preview.error)
         return render_template("admin/new.html", form=form), 422
     host = urlsplit(preview.url).hostname or "source"
-    guess = re.sub(r"[^a-z0-9]+", "-", host.removeprefix("www.").split(".")[0].lower())
     source_form = SourceForm(formdata=None, data={
-        "url": preview.url, "kind": preview.kind, "id": guess.strip("-")[:40] or "source",
+        "url": preview.url, "kind": preview.kind,
+        "id": guess_id(host.removeprefix("www.").split(".")[0]),
         "territory": next(iter(t for t in preview.territories if t in TERRITORIES), ""),
         "refresh": "1h",
     })  # fmt: skip
     source_form.territory.choices = _territory_choices()
     return render_template("admin/preview.html", preview=preview, form=source_form,
                            territories=TERRITORIES)  # fmt: skip
+
+
+def guess_id(name: str) -> str:
+    """A slug for sources.toml from a host or an association's name."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:40].strip("-") or "source"
 
 
 def _values(form: SourceForm) -> dict[str, Any]:
@@ -265,6 +274,10 @@ def create_source() -> Any:
         error = _save(add_source(values))
         if error is None:
             accounts.record(get_engine(), g.admin, "add-source", form.id.data, values["url"])
+            if form.demande.data:
+                from webapp.admin_queue import close_calendar_request
+
+                close_calendar_request(form.demande.data, form.id.data)
             flash(f"Source « {values['name']} » ajoutée : elle sera récupérée sous peu.", "ok")
             return redirect(url_for("admin.sources"))
         form.id.errors.append(error)

@@ -121,6 +121,11 @@ def register(app: Flask) -> None:
 
     app.jinja_env.filters["day_words"] = day_words
     app.jinja_env.filters["month_words"] = month_words
+    # An aware moment (UTC in the store) in words, in the display zone: "samedi 4 juillet, 18 h".
+    app.jinja_env.filters["moment_words"] = lambda moment, all_day=False: (
+        day_words(moment.astimezone(zone()).date())
+        + ("" if all_day else ", " + time_words(moment.astimezone(zone()).time()))
+    )
 
     @app.context_processor
     def _context() -> dict[str, object]:
