@@ -122,6 +122,8 @@ def test_proposed_event_through_moderation_to_the_feeds(
     shown = client.get(page.split("127.0.0.1:5000")[-1]).get_data(as_text=True)
     assert "Repair café de printemps" in shown and "Repair Café Gap" in shown
     assert VOLUNTEER not in shown  # the contact is never published
+    # Plain text with its links made clickable (and nothing else made HTML).
+    assert '<a href="https://repair.example/" rel="nofollow ugc noopener">' in shown
     (event,) = [e for e in feed(client) if "Repair" in str(e["SUMMARY"])]
     local = event.decoded("DTSTART").astimezone(ZoneInfo("Europe/Paris"))
     assert (local.date(), local.time()) == (day(10), dt.time(14, 0))
@@ -404,3 +406,21 @@ def test_without_a_mail_server_mails_are_files(
     text = written.read_text()
     assert VOLUNTEER in text and "/proposition/" in text
     app.extensions["engine"].dispose()
+
+
+def test_plain_text_links_are_clickable_and_nothing_else_is_html() -> None:
+    from webapp.formatting import linked_paragraphs
+
+    text = (
+        "Programme : https://asso.example/prog?a=1&b=2.\n\n<script>alert(1)</script> "
+        "javascript:alert(2) www.asso.example (voir https://asso.example/a).\nFin"
+    )
+    html_ = str(linked_paragraphs(text))
+    assert html_.count("<p>") == 2
+    assert '<a href="https://asso.example/prog?a=1&amp;b=2" rel="nofollow ugc noopener">' in html_
+    assert "prog?a=1&amp;b=2</a>." in html_  # the sentence's full stop stays outside
+    assert '<a href="https://asso.example/a" rel="nofollow ugc noopener">' in html_
+    assert "/a</a>)." in html_
+    assert "&lt;script&gt;" in html_ and "<script>" not in html_
+    assert 'href="javascript' not in html_
+    assert "<br>" in html_  # a single line break is kept

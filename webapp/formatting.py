@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import Flask, current_app, has_request_context
+from markupsafe import Markup, escape
 
 from aggregator.store.read import EventRow
 
@@ -116,11 +118,35 @@ def weekday_names() -> list[str]:
     return [name[:3] + "." for name in WEEKDAYS]
 
 
+# An http(s) address in running text, without the punctuation that ends its sentence.
+_URL = re.compile(r"https?://[^\s<>\"']+?(?=[.,;:!?)\]]*(?:\s|$))")
+
+
+def linked_paragraphs(text: str) -> Markup:
+    """Plain text as paragraphs (blank lines) and line breaks, its http(s) addresses made
+    links; everything else escaped, so a description never brings markup of its own."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = []
+        for line in block.split("\n"):
+            parts, last = [], 0
+            for found in _URL.finditer(line):
+                url = found.group()
+                parts += [escape(line[last : found.start()]),
+                          Markup('<a href="{0}" rel="nofollow ugc noopener">{0}</a>').format(url)]  # fmt: skip
+                last = found.end()
+            parts.append(escape(line[last:]))
+            lines.append(Markup("").join(parts))
+        paragraphs.append(Markup("<p>{}</p>").format(Markup("<br>").join(lines)))
+    return Markup("").join(paragraphs)
+
+
 def register(app: Flask) -> None:
     from webapp.i18n import locale
 
     app.jinja_env.filters["day_words"] = day_words
     app.jinja_env.filters["month_words"] = month_words
+    app.jinja_env.filters["linked_paragraphs"] = linked_paragraphs
     # An aware moment (UTC in the store) in words, in the display zone: "samedi 4 juillet, 18 h".
     app.jinja_env.filters["moment_words"] = lambda moment, all_day=False: (
         day_words(moment.astimezone(zone()).date())
