@@ -122,6 +122,9 @@ def weekday_names() -> list[str]:
 _URL = re.compile(r"https?://[^\s<>\"']+?(?=[.,;:!?)\]]*(?:\s|$))")
 
 
+_LINK = Markup('<a href="{0}" rel="nofollow ugc noopener">{0}</a>')
+
+
 def linked_paragraphs(text: str) -> Markup:
     """Plain text as paragraphs (blank lines) and line breaks, its http(s) addresses made
     links; everything else escaped, so a description never brings markup of its own."""
@@ -131,9 +134,7 @@ def linked_paragraphs(text: str) -> Markup:
         for line in block.split("\n"):
             parts, last = [], 0
             for found in _URL.finditer(line):
-                url = found.group()
-                parts += [escape(line[last : found.start()]),
-                          Markup('<a href="{0}" rel="nofollow ugc noopener">{0}</a>').format(url)]  # fmt: skip
+                parts += [escape(line[last : found.start()]), _LINK.format(found.group())]
                 last = found.end()
             parts.append(escape(line[last:]))
             lines.append(Markup("").join(parts))
