@@ -424,3 +424,30 @@ def test_plain_text_links_are_clickable_and_nothing_else_is_html() -> None:
     assert "&lt;script&gt;" in html_ and "<script>" not in html_
     assert 'href="javascript' not in html_
     assert "<br>" in html_  # a single line break is kept
+
+
+def test_approving_twice_publishes_and_mails_once(app: Flask, mailbox: tuple[Mailbox, int]) -> None:
+    client = app.test_client()
+    assert propose(client).status_code == 302
+    (item,) = queue.queue(app.extensions["engine"], "event")
+    admin = app.test_client()
+    assert login(admin) == 302
+    csrf = token(admin, "/admin/propositions/")
+    for _ in range(2):  # two admins, or a double click
+        admin.post(f"/admin/propositions/{item.id}/publier", data={"csrf_token": csrf})
+    assert len(mailbox[0].wait_for(VOLUNTEER, 2)) == 2  # received, then published: once
+    assert "Déjà décidé" in html.unescape(admin.get("/admin/propositions/").get_data(as_text=True))
+
+
+def test_mail_server_down_the_link_is_shown_not_lost(app: Flask) -> None:
+    with smtp_server() as (_, port):
+        pass  # nothing listens there any more
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    answer = propose(app.test_client())
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "pas pu partir" in html.unescape(page)
+    found = re.search(r'href="(http://[^"]+/proposition/[^"]+)"', page)
+    assert found
+    assert len(queue.queue(app.extensions["engine"], "event")) == 1  # the proposal is kept
+    edit = app.test_client().get(found.group(1).split("127.0.0.1:5000")[-1])
+    assert edit.status_code == 200 and "Repair café de printemps" in edit.get_data(as_text=True)

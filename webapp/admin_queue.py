@@ -65,17 +65,19 @@ def approve(submission_id: int) -> Any:
     if submission is None or submission.kind != "event":
         abort(404)
     if not queue.decide(engine, submission_id, "approved", g.admin, _now()):
-        flash("Son auteur l'a annulé entre-temps.", "error")
+        flash("Déjà décidé par un autre admin, ou annulé par son auteur entre-temps.", "error")
         return redirect(url_for("queue.index"))
     _publish_if_shown(queue.get(engine, submission_id) or submission)
     title = submission.data.get("title", "")
     occurrence = queue.first_occurrence(engine, SOURCE.id, uid(submission_id))
     page = public_url("agenda.event", public_id=occurrence) if occurrence else public_url(
         "agenda.index")  # fmt: skip
-    deliver(mailer(), notices.proposal_approved(current_app.config["MAIL_FROM"],
-                                                submission.email, title, page,
-                                                edit_link(submission_id)))  # fmt: skip
+    sent = deliver(mailer(), notices.proposal_approved(current_app.config["MAIL_FROM"],
+                                                       submission.email, title, page,
+                                                       edit_link(submission_id)))  # fmt: skip
     flash(f"« {title} » est publié.", "ok")
+    if not sent:
+        flash(f"Le message à {submission.email} n'a pas pu partir (voir le journal).", "error")
     return redirect(url_for("queue.index"))
 
 
@@ -87,7 +89,9 @@ def reject(submission_id: int) -> Any:
     submission = queue.get(engine, submission_id)
     if submission is None:
         abort(404)
-    queue.decide(engine, submission_id, "rejected", g.admin, _now())
+    if not queue.decide(engine, submission_id, "rejected", g.admin, _now()):
+        flash("Déjà décidé par un autre admin, ou annulé par son auteur entre-temps.", "error")
+        return redirect(url_for("queue.index"))
     if submission.kind == "event" and submission.was_published:
         _publish_if_shown(submission)  # a withdrawal: the agenda drops it
     flash("Refusé." if submission.status == "pending" else "Retiré de l'agenda.", "ok")

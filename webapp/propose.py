@@ -81,9 +81,12 @@ def propose() -> Any:
     submission_id = queue.add(get_engine(), "event", proposal.to_data(), email,
                               request.remote_addr or "", _now())  # fmt: skip
     config = current_app.config
-    deliver(mailer(), notices.proposal_received(config["MAIL_FROM"], email, proposal.title,
-                                                edit_link(submission_id)))  # fmt: skip
+    link = edit_link(submission_id)
+    sent = deliver(mailer(), notices.proposal_received(config["MAIL_FROM"], email,
+                                                       proposal.title, link))  # fmt: skip
     _digest()
+    if not sent:  # the link shown here, once, rather than lost with the mail
+        return render_template("propose_thanks.html", what="evenement", unsent=link)
     return redirect(url_for("propose.thanks", what="evenement"))
 
 
@@ -136,10 +139,7 @@ def edit(token: str) -> Any:
 
 @bp.post("/proposition/<token>/annuler")
 def cancel(token: str) -> Any:
-    from flask_wtf.csrf import validate_csrf
-
-    validate_csrf(request.form.get("csrf_token"))
-    submission = _submission(token)
+    submission = _submission(token)  # (CSRFProtect checked the form's token already)
     if submission.status not in ("cancelled", "rejected"):
         queue.cancel(get_engine(), submission.id, _now())
         _publish_if_shown(queue.get(get_engine(), submission.id) or submission)

@@ -128,23 +128,23 @@ def cancel(engine: sa.Engine, submission_id: int, now: dt.datetime) -> None:
         )
 
 
+# What each decision may follow: an approval needs a pending submission (approving twice
+# mails its author twice); a rejection of an approved event withdraws it from the agenda.
+DECIDABLE = {"approved": ("pending",), "rejected": ("pending", "approved")}
+
+
 def decide(engine: sa.Engine, submission_id: int, status: str, who: str, now: dt.datetime) -> bool:
-    """An admin's approval or rejection (a rejection of an approved event withdraws it).
-    False when the submission is gone or its author cancelled it meanwhile."""
-    assert status in ("approved", "rejected")
+    """An admin's approval or rejection. False when it no longer applies: decided by
+    another admin meanwhile, or cancelled by its author."""
     with engine.begin() as conn:
         changed = conn.execute(
             submissions.update()
-            .where(submissions.c.id == submission_id, submissions.c.status != "cancelled")
-            .values(
-                status=status,
-                decided_by=who,
-                updated_at=now,
-                digested_at=sa.func.coalesce(
-                    submissions.c.digested_at, sa.literal(now, UTCDateTime())
-                ),
-            )
-        ).rowcount  # (an admin who decided needs no digest of it)
+            .where(submissions.c.id == submission_id,
+                   submissions.c.status.in_(DECIDABLE[status]))
+            .values(status=status, decided_by=who, updated_at=now,
+                    digested_at=sa.func.coalesce(submissions.c.digested_at,
+                                                 sa.literal(now, UTCDateTime())))
+        ).rowcount  # (an admin who decided needs no digest of it)  # fmt: skip
         if changed:
             log_action(conn, who, status, f"submission:{submission_id}", "", now)
     return bool(changed)
