@@ -135,15 +135,19 @@ def static_server(path: Path) -> Iterator[str]:
         server.shutdown()
 
 
-def load(url: str, requests_count: int = REQUESTS, concurrency: int = CONCURRENCY) -> dict:  # type: ignore[type-arg]
-    """A bounded load: `requests_count` GETs from `concurrency` threads, each its own session."""
+def load(
+    url: str | list[str], requests_count: int = REQUESTS, concurrency: int = CONCURRENCY
+) -> dict:  # type: ignore[type-arg]
+    """A bounded load: `requests_count` GETs from `concurrency` threads, each its own session;
+    a list of addresses is taken in turn."""
     local = threading.local()
+    urls = [url] if isinstance(url, str) else url
 
-    def one(_: int) -> float:
+    def one(n: int) -> float:
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
         started = time.perf_counter()
-        response = session.get(url, timeout=120)
+        response = session.get(urls[n % len(urls)], timeout=120)
         response.raise_for_status()
         return time.perf_counter() - started
 
@@ -156,6 +160,17 @@ def load(url: str, requests_count: int = REQUESTS, concurrency: int = CONCURRENC
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
+
+
+def distinct_pages(count: int = REQUESTS) -> list[str]:
+    """Agenda pages residents open (territory, period, page), each once."""
+    territories = ["", "brianconnais", "serre-poncon", "gap-tallard-durance", "buech-devoluy"]
+    periods = ["", "semaine", "mois", "week-end"]
+    pages = [
+        f"/?territory={t}&periode={p}&page={n}"
+        for n in range(1, 11) for t in territories for p in periods
+    ]  # fmt: skip
+    return pages[:count]
 
 
 def line(name: str, figures: dict[str, float]) -> str:
@@ -181,6 +196,8 @@ def run(label: str, url: str, workdir: Path) -> None:
         warm = time.perf_counter() - started
         print(f"    rebuild after 1 source changed {warm:7.2f} s (only changed events serialised)")
         print(line("agenda page /", load(base + "/")))
+        # Every request a page no process has rendered yet: the cost without the page cache.
+        print(line("agenda, 200 distinct pages", load([base + p for p in distinct_pages()])))
         print(line("/api/events?limit=100", load(base + "/api/events?limit=100")))
         ours = load(base + "/agenda.ics", 40, 4)
         print(line("/agenda.ics (cached)", ours))

@@ -38,6 +38,7 @@ from webapp.filters import (
     whole_number,
 )
 from webapp.formatting import local_days, zone
+from webapp.pagecache import cached_page
 
 bp = Blueprint("agenda", __name__)
 PAGE_SIZE = 50
@@ -109,11 +110,13 @@ def _listing(template: str, heading: str, forced: dict[str, Any] | None = None,
 
 
 @bp.get("/")
+@cached_page
 def index() -> Any:
     return _listing("agenda.html", "")
 
 
 @bp.get("/territoire/<slug>")
+@cached_page
 def territory(slug: str) -> Any:
     if slug not in TERRITORIES:
         abort(404)
@@ -121,6 +124,7 @@ def territory(slug: str) -> Any:
 
 
 @bp.get("/association/<source_id>")
+@cached_page
 def association(source_id: str) -> Any:
     source = next((s for s in source_health(get_engine()) if s.id == source_id), None)
     if source is None or (not source.enabled and not source.events_count):
@@ -130,6 +134,7 @@ def association(source_id: str) -> Any:
 
 @bp.get("/mois")
 @bp.get("/mois/<int:year>-<int:month>")
+@cached_page
 def month(year: int | None = None, month: int | None = None) -> Any:
     tz = zone()
     today = dt.datetime.now(tz).date()
@@ -219,6 +224,7 @@ def osm_link(event: EventRow) -> str | None:
 
 
 @bp.get("/evenement/<public_id>")
+@cached_page
 def event(public_id: str) -> Any:
     row = get_event(get_engine(), public_id)
     if row is None or row.removed_at is not None:

@@ -88,7 +88,11 @@ def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig], complete: b
     `configs` is the whole file, sources no longer in it are retired (their events leave
     the agenda); returns how many events that removed."""
     with engine.begin() as conn:
-        known = {row.id for row in conn.execute(sa.select(sources.c.id))}
+        names = ("id", "name", "url", "kind", "website", "territory", "enabled", "review")
+        columns = [sources.c[name] for name in names]
+        stored = {row.id: row._asdict() for row in conn.execute(sa.select(*columns))}
+        known = set(stored)
+        renamed = False
         for config in configs:
             values = {
                 "name": config.name,
@@ -100,8 +104,11 @@ def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig], complete: b
                 "review": config.review,
             }
             if config.id in known:
-                conn.execute(sources.update().where(sources.c.id == config.id).values(values))
+                if any(stored[config.id][k] != v for k, v in values.items()):
+                    conn.execute(sources.update().where(sources.c.id == config.id).values(values))
+                    renamed = True
             else:
+                renamed = True
                 conn.execute(
                     sources.insert().values(
                         id=config.id,
@@ -112,6 +119,8 @@ def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig], complete: b
                         **values,
                     )
                 )
+        if renamed:  # pages show sources' names and links: cached pages must go
+            version.bump(conn)
         gone = known - {c.id for c in configs} - {PROPOSALS_ID}
         if gone and complete:
             return _retire(conn, sorted(gone), dt.datetime.now(dt.UTC))
