@@ -43,7 +43,12 @@ WORDS = (
     "soirée", "jeux", "projection", "débat", "chorale", "théâtre", "jardin", "vélo", "lecture",
     "solidarité", "transition",
 )  # fmt: skip
-TOWNS = ["Gap", "Briançon", "Embrun", "Veynes", "Sisteron", "Guillestre", "Chorges", "Serres"]
+# Towns and their territories: events spread over the territories as on the real agenda.
+TOWNS = {
+    "Gap": "gap-tallard-durance", "Briançon": "brianconnais", "Embrun": "serre-poncon",
+    "Veynes": "buech-devoluy", "Sisteron": "sisteronais-buech", "Guillestre":
+    "guillestrois-queyras", "Chorges": "serre-poncon", "Serres": "buech-devoluy",
+}  # fmt: skip
 REQUESTS, CONCURRENCY = 200, 8
 
 
@@ -60,13 +65,13 @@ def populate(url: str, sources: int = 200, per_source: int = 250) -> None:
         intents = []
         for k in range(per_source):
             start = now + dt.timedelta(days=rng.randrange(365), hours=rng.randrange(24))
+            town = rng.choice(sorted(TOWNS))
             intents.append(EventIntent(
                 source_id=config.id, uid=f"{config.id}-{k}", recurrence_id="",
                 title=" ".join(rng.sample(WORDS, 3)).capitalize(), start=start,
                 end=start + dt.timedelta(hours=2), all_day=rng.random() < 0.1,
                 timezone="Europe/Paris", description="Un événement de l'ESS. " * 5,
-                location=f"Salle des fêtes, {rng.choice(TOWNS)}", tags=("ess",),
-                territory="gap-tallard-durance",
+                location=f"Salle des fêtes, {town}", tags=("ess",), territory=TOWNS[town],
             ))  # fmt: skip
         fetched = FeedFetched(config.id, FetchOutcome.FETCHED, 200, body_hash="x")
         apply_refresh(engine, fetched, intents, [], 0, now - dt.timedelta(days=30), now, 0.0)

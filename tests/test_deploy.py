@@ -69,7 +69,7 @@ def test_concurrent_migrations_are_safe(db_url: str) -> None:
     migrate(engine)
     with engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0008"
+    assert version == "0009"
     engine.dispose()
 
 

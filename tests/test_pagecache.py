@@ -77,3 +77,49 @@ def test_a_renamed_association_shows_at_once(client: FlaskClient) -> None:  # no
     assert (
         "Atelier Répar&#39; du Briançonnais" in page and "Repair Café du Briançonnais" not in page
     )
+
+
+def test_a_missing_page_is_rendered_once_for_all_who_ask() -> None:
+    """After a data change, eight visitors at once: one renders, the others get its copy."""
+    import threading
+    import time
+
+    from flask import Response
+
+    from webapp.pagecache import Kept, PageCache
+
+    cache, calls = PageCache(), []
+
+    def render() -> Response:
+        calls.append(1)
+        time.sleep(0.2)
+        return Response(b"<html>agenda</html>", mimetype="text/html")
+
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_render("k", render)))
+               for _ in range(8)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert all(isinstance(r, Kept) and r.body == b"<html>agenda</html>" for r in results)
+    failing = PageCache()
+    answer = failing.get_or_render("e", lambda: Response(b"oops", status=500))
+    assert isinstance(answer, Response) and failing.get("e") is None  # errors are not kept
+
+
+def test_api_answers_are_kept_per_encoding(client: FlaskClient) -> None:  # noqa: F811
+    import gzip
+    import json
+
+    plain = client.get("/api/events?limit=5", headers={"Accept-Encoding": "identity"})
+    packed = client.get("/api/events?limit=5", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    assert json.loads(gzip.decompress(packed.data)) == plain.get_json()
+    assert plain.headers["ETag"] != packed.headers["ETag"]
+    assert plain.headers["Content-Type"].startswith("application/json")
+    revalidate = {"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+    again = client.get("/api/events?limit=5", headers=revalidate)
+    assert again.status_code == 304

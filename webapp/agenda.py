@@ -82,6 +82,20 @@ def _count(engine: Any, query: EventQuery) -> int:
     return total
 
 
+_SOURCES: dict[str, list[Any]] = {}
+
+
+def _enabled_sources(engine: Any) -> list[Any]:
+    """The associations of the filter list: they change with the data version only."""
+    key = version.current(engine)
+    found = _SOURCES.get(key)
+    if found is None:
+        found = [s for s in source_health(engine) if s.enabled]
+        _SOURCES.clear()  # one version at a time
+        _SOURCES[key] = found
+    return found
+
+
 def _listing(template: str, heading: str, forced: dict[str, Any] | None = None,
              **extra: Any) -> Any:  # fmt: skip
     """The agenda list; `forced` filters come from the path (/territoire/x, /association/y)."""
@@ -100,7 +114,7 @@ def _listing(template: str, heading: str, forced: dict[str, Any] | None = None,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         territories=TERRITORIES,
-        sources=[s for s in source_health(engine) if s.enabled],
+        sources=_enabled_sources(engine),
         periods=PERIODS,
         period=request.args.get("periode", ""),
         filters=current_filters(),

@@ -13,6 +13,7 @@ from webapp import get_engine
 from webapp.encoding import compress_response
 from webapp.filters import query_from_args
 from webapp.formatting import local_days
+from webapp.pagecache import cached
 
 bp = Blueprint("api", __name__)
 
@@ -44,6 +45,7 @@ def event_json(event: EventRow, tz: ZoneInfo) -> dict[str, Any]:
 
 
 @bp.get("/api/events")
+@cached(by_encoding=True)
 def events() -> Any:
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     rows = query_events(get_engine(), query_from_args(tz))

@@ -98,6 +98,8 @@ events = sa.Table(
     ),
     sa.UniqueConstraint("source_id", "uid", "recurrence_id", name="uq_events_identity"),
     sa.Index("ix_events_start_id", "start_at", "id"),  # pages walk (start_at, id)
+    # A territory's page walks its own rows in order, and counts them, without the others.
+    sa.Index("ix_events_territory_start", "territory", "start_at", "id"),
     sa.Index("ix_events_source_id", "source_id"),
     sa.Index("ix_events_cluster_id", "cluster_id"),
 )
