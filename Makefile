@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fetch
 	$(BIN)/python -m bench.merge
 	$(BIN)/python -m bench.dedup
+	$(BIN)/python -m bench.incremental
 	$(BIN)/python -m bench.dedup_quality --test
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.compressed

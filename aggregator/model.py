@@ -157,3 +157,6 @@ class RefreshResult:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     duration: float = 0.0
+    # (start, end or start) of each occurrence added, changed or removed, before and after
+    # the change: the days dedup must work out again.
+    touched: tuple[tuple[dt.datetime, dt.datetime], ...] = ()

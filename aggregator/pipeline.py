@@ -344,7 +344,11 @@ def refresh(
     if dedup and (retired or any(r.outcome == "ok" for r in results)):
         # Dedup looks across sources, so it runs once the whole batch is stored.
         moment = now or dt.datetime.now(dt.UTC)
-        clustered = recluster(engine, options.window(moment).start, ZoneInfo(options.timezone))
+        # Only the days the changes fall on, unless sources went (their events, everywhere).
+        touched = None if retired else [span for r in results for span in r.touched]
+        clustered = recluster(
+            engine, options.window(moment).start, ZoneInfo(options.timezone), touched
+        )
         log.info(
             "dedup occurrences=%d clusters=%d changed=%d",
             clustered.occurrences, clustered.clusters, clustered.changed,

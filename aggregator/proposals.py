@@ -222,5 +222,5 @@ def publish(engine: sa.Engine, options: Any, now: dt.datetime | None = None) -> 
     window = options.window(now)
     result = write.apply_refresh(engine, fetched, intents, prepared.warnings, prepared.skipped,
                                  window.start, now, time.monotonic() - started)  # fmt: skip
-    recluster(engine, window.start, tz)
+    recluster(engine, window.start, tz, result.touched)  # the days the change falls on
     return result

@@ -37,6 +37,9 @@ from aggregator.store.schema import sources as sources_table
 
 log = logging.getLogger("aggregator.scheduler")
 MAX_BACKOFF = dt.timedelta(hours=6)
+# Dedup after a refresh works out the days it touched only (store.clusters.recluster);
+# a whole recluster this often also follows the word weights' drift and multi-day chains.
+WHOLE_DEDUP_EVERY = dt.timedelta(hours=6)
 JITTER = 0.1  # each run moves by up to ±10% of its interval, so sources do not align
 ADVISORY_KEY = 0x0A6E_DA05  # pg_advisory_lock key of "the" scheduler
 
@@ -133,6 +136,10 @@ class Scheduler:
         self.configs: dict[str, SourceConfig] = {}
         self.file_digest = ""
         self.dirty = threading.Event()  # data changed since the last dedup
+        # What changed since the last dedup (None: a whole recluster is needed).
+        self.touched: list[tuple[dt.datetime, dt.datetime]] | None = None
+        self.touched_lock = threading.Lock()
+        self.last_whole: dt.datetime | None = None
         self.aps = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max(2, options.workers))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -205,7 +212,9 @@ class Scheduler:
         from aggregator.store.write import sync_sources
 
         if sync_sources(self.engine, loaded.sources):
-            self.dirty.set()  # a deleted source's events went: dedup again
+            with self.touched_lock:
+                self.touched = None  # a deleted source's events went, anywhere: dedup all
+            self.dirty.set()
         wanted = {c.id: c for c in loaded.sources if c.enabled}
         for job in self.aps.get_jobs():
             if not job.id.startswith("_") and job.id not in wanted:
@@ -252,6 +261,9 @@ class Scheduler:
                 self.engine, [config], self.options, only=[source_id], dedup=False, complete=False
             )
             if result.added or result.updated or result.removed:
+                with self.touched_lock:
+                    if self.touched is not None:
+                        self.touched.extend(result.touched)
                 self.dirty.set()
         except Exception:
             log.exception("scheduled refresh of %s crashed", source_id)
@@ -265,10 +277,17 @@ class Scheduler:
         if not self.dirty.is_set():
             return
         self.dirty.clear()
+        with self.touched_lock:  # the days the refreshes since the last dedup changed
+            touched, self.touched = self.touched, []
         now = self.now()
+        if self.last_whole is None or now - self.last_whole >= WHOLE_DEDUP_EVERY:
+            touched = None  # now and then a whole recluster settles what days alone miss
+        if touched is None:
+            self.last_whole = now
         done = recluster(
-            self.engine, self.options.window(now).start, ZoneInfo(self.options.timezone)
-        )
+            self.engine, self.options.window(now).start, ZoneInfo(self.options.timezone),
+            touched,
+        )  # fmt: skip
         log.info("dedup clusters=%d changed=%d", done.clusters, done.changed)
 
     def next_run(self, source_id: str) -> dt.datetime | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from aggregator.cli import main
 from aggregator.model import SourceConfig
 from aggregator.pipeline import RefreshOptions, refresh
-from aggregator.store.clusters import record_override
+from aggregator.store.clusters import record_override, recluster
 from aggregator.store.read import EventQuery, get_event, query_events
 from tests.conftest import NOW, source
 
@@ -90,10 +91,12 @@ def test_overrides_survive_refreshes(engine: sa.Engine, tmp_path: Path) -> None:
         ).scalar_one()
     record_override(engine, "split", radio_id, forum.id, "admin", NOW)
     record_override(engine, "merge", games.id, forum.id, "admin", NOW)
-    for hour in (1, 2):  # refreshes with changed bodies re-run dedup
+    recluster(engine, NOW - dt.timedelta(days=30), ZoneInfo("Europe/Paris"))  # as admins do
+    for hour in (1, 2):  # refreshes with changed events re-run dedup on their days
         for src in sources:
             path = Path(src.url)
-            path.write_text(path.read_text() + "\n" * hour)
+            text = path.read_text()
+            path.write_text(text.replace("END:VEVENT", f"DESCRIPTION:v{hour}\r\nEND:VEVENT"))
         refresh(engine, sources, OPTIONS, now=NOW + dt.timedelta(hours=hour))
         listed = query_events(engine, EventQuery())
         by_source = {s.id: e.id for e in listed for s in e.sources}

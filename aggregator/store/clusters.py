@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from aggregator.dedup import DedupRecord, JudgedPair, Overrides, decide, pairs_from
+from aggregator.dedup import (
+    DedupRecord,
+    JudgedPair,
+    Overrides,
+    decide,
+    pairs_from,
+    title_weights,
+)
 from aggregator.store import version
 from aggregator.store.schema import dedup_overrides, dedup_pairs, events
 from aggregator.store.write import retire_sources
@@ -35,38 +43,46 @@ def _overrides(conn: sa.Connection) -> Overrides:
     return pairs_from((r.kind, r.event_a, r.event_b) for r in rows)
 
 
-def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterResult:
-    """Cluster every active occurrence ending after `since`; write the ids that changed."""
+Span = tuple[dt.datetime, dt.datetime]  # an occurrence's start and end (or start), UTC
+COLUMNS = ("public_id", "source_id", "title", "start_at", "end_at", "all_day", "location",
+           "territory", "uid", "url", "first_seen_at", "cluster_id")  # fmt: skip
+INCREMENTAL_DAYS = 120  # past this many days to redo, a whole recluster costs about the same
+
+
+def recluster(
+    engine: sa.Engine, since: dt.datetime, tz: ZoneInfo, touched: Sequence[Span] | None = None
+) -> ReclusterResult:
+    """Cluster the active occurrences ending after `since`; write the ids that changed.
+
+    `touched`: the spans of the occurrences a refresh added, changed or removed (before and
+    after). Then only the days they fall on are worked out again: every occurrence compared
+    on those days, with the other members of the events they belong to, scored with the
+    word weights of the whole window's titles and in the whole recluster's order. Other
+    days keep their decisions: pairs elsewhere keep their scores but for the slow drift of
+    the word weights, and a chain of multi-day events linking distant days is cut at the
+    touched days' clusters; a whole recluster (after sources are deleted, at start, and
+    every few hours by the scheduler) settles both. Tested against whole reclusters."""
     with engine.begin() as conn:
-        # Streamed in batches: a list of 100k result rows beside the records would double
-        # the memory this step needs.
-        rows = conn.execute(
-            sa.select(
-                events.c.public_id, events.c.source_id, events.c.title, events.c.start_at,
-                events.c.end_at, events.c.all_day, events.c.location, events.c.territory,
-                events.c.uid, events.c.url, events.c.first_seen_at, events.c.cluster_id,
-            ).where(
-                events.c.removed_at.is_(None),
-                sa.or_(events.c.end_at >= since, events.c.start_at >= since),
-            ).execution_options(yield_per=5000)
-        )  # fmt: skip
-        records: list[DedupRecord] = []
-        previous: dict[str, str] = {}
-        # The occurrences of a series repeat their texts: keep one copy of each.
-        texts: dict[str, str] = {}
-        for r in rows:
-            records.append(DedupRecord(
-                id=r.public_id, source_id=r.source_id, title=texts.setdefault(r.title, r.title),
-                start=r.start_at, end=r.end_at, all_day=r.all_day,
-                location=texts.setdefault(r.location, r.location), territory=r.territory,
-                uid=texts.setdefault(r.uid, r.uid), url=r.url and texts.setdefault(r.url, r.url),
-                first_seen=r.first_seen_at,
-            ))  # fmt: skip
-            previous[r.public_id] = r.cluster_id
-        del texts
-        decisions = decide(records, previous, _overrides(conn), tz)
+        window = [events.c.removed_at.is_(None),
+                  sa.or_(events.c.end_at >= since, events.c.start_at >= since)]  # fmt: skip
+        overrides = _overrides(conn)
+        weights = None
+        where = window
+        if touched is not None:
+            if not touched:
+                return ReclusterResult(0, 0, 0, 0)
+            days, nearby = _nearby(conn, window, touched, tz, overrides)
+            if len(days) <= INCREMENTAL_DAYS:
+                titles = conn.execute(sa.select(events.c.title).where(*window).distinct())
+                weights = title_weights(titles.scalars())
+                where = [*window, nearby]
+            else:
+                touched = None  # most of the window: a whole recluster
+        records, previous = _records(conn, where)
+        decisions = decide(records, previous, overrides, tz, weights)
         clusters = decisions.clusters
-        _write_pairs(conn, decisions.merged, decisions.doubtful)
+        _write_pairs(conn, decisions.merged, decisions.doubtful,
+                     None if touched is None else list(clusters))  # fmt: skip
         changed = [
             {"_pid": pid, "cluster_id": cid}
             for pid, cid in clusters.items()
@@ -85,11 +101,97 @@ def recluster(engine: sa.Engine, since: dt.datetime, tz: ZoneInfo) -> ReclusterR
     )
 
 
-def _write_pairs(conn: sa.Connection, merged: list[JudgedPair], doubtful: list[JudgedPair]) -> None:
+def _records(
+    conn: sa.Connection, where: Sequence[sa.ColumnElement[bool]]
+) -> tuple[list[DedupRecord], dict[str, str]]:
+    # Streamed in batches: a list of 100k result rows beside the records would double the
+    # memory this step needs. In a fixed order, so that a recluster of some days decides
+    # ties as the whole one does.
+    rows = conn.execute(
+        sa.select(*(events.c[name] for name in COLUMNS))
+        .where(*where)
+        .order_by(events.c.start_at, events.c.public_id)
+        .execution_options(yield_per=5000)
+    )
+    records: list[DedupRecord] = []
+    previous: dict[str, str] = {}
+    # The occurrences of a series repeat their texts: keep one copy of each.
+    texts: dict[str, str] = {}
+    for r in rows:
+        records.append(DedupRecord(
+            id=r.public_id, source_id=r.source_id, title=texts.setdefault(r.title, r.title),
+            start=r.start_at, end=r.end_at, all_day=r.all_day,
+            location=texts.setdefault(r.location, r.location), territory=r.territory,
+            uid=texts.setdefault(r.uid, r.uid), url=r.url and texts.setdefault(r.url, r.url),
+            first_seen=r.first_seen_at,
+        ))  # fmt: skip
+        previous[r.public_id] = r.cluster_id
+    return records, previous
+
+
+def _local_days(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> set[dt.date]:
+    first, last = start.astimezone(tz).date(), max(start, end).astimezone(tz).date()
+    return {first + dt.timedelta(days=n) for n in range(min((last - first).days, 400) + 1)}
+
+
+def _on_days(days: set[dt.date], tz: ZoneInfo) -> sa.ColumnElement[bool]:
+    """Occurrences compared on any of these local days (runs of days as one range): a
+    timed one on its start's day, an all-day one on each of its days."""
+    ranges: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(days):
+        if ranges and ranges[-1][1] + dt.timedelta(days=1) == day:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    found = []
+    for first, last in ranges:
+        low = dt.datetime.combine(first, dt.time(), tz)
+        high = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz)
+        starts = sa.and_(events.c.start_at >= low, events.c.start_at < high)
+        spans = sa.and_(events.c.all_day, events.c.start_at < high, events.c.end_at > low)
+        found.append(sa.or_(starts, spans))
+    return sa.or_(*found)
+
+
+def _nearby(
+    conn: sa.Connection,
+    window: list[sa.ColumnElement[bool]],
+    touched: Sequence[Span],
+    tz: ZoneInfo,
+    overrides: Overrides,
+) -> tuple[set[dt.date], sa.ColumnElement[bool]]:
+    """The days the changes fall on, and what to work out again: every occurrence compared
+    on those days, with the other members of the events they belong to (wherever those
+    are) and an admin's merge partners."""
+    days: set[dt.date] = set()
+    for start, end in touched:
+        days |= _local_days(start, end, tz)
+    on_days = _on_days(days, tz)
+    rows = conn.execute(sa.select(events.c.public_id, events.c.cluster_id)
+                        .where(*window, on_days)).all()  # fmt: skip
+    partners = {b for r in rows for pair in overrides.merge if r.public_id in pair for b in pair}
+    clusters = sorted({r.cluster_id for r in rows})
+    return days, sa.or_(on_days, events.c.cluster_id.in_(clusters),
+                        events.c.public_id.in_(sorted(partners)))  # fmt: skip
+
+
+def _write_pairs(
+    conn: sa.Connection,
+    merged: list[JudgedPair],
+    doubtful: list[JudgedPair],
+    among: list[str] | None = None,
+) -> None:
     """The last dedup's merges (with their evidence) and doubtful pairs replace the
-    previous ones: what admins see is what the agenda now shows."""
+    previous ones (`among`: those of these occurrences, after a recluster of some days):
+    what admins see is what the agenda now shows."""
     now = dt.datetime.now(dt.UTC)
-    conn.execute(dedup_pairs.delete())
+    if among is None:
+        conn.execute(dedup_pairs.delete())
+    else:
+        for at in range(0, len(among), 500):
+            ids = among[at : at + 500]
+            conn.execute(dedup_pairs.delete().where(
+                dedup_pairs.c.event_a.in_(ids) | dedup_pairs.c.event_b.in_(ids)))  # fmt: skip
     rows = [
         {"event_a": p.first, "event_b": p.second, "status": status,
          "score": p.verdict.score, "evidence": dict(p.verdict.evidence), "computed_at": now}

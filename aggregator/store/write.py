@@ -255,13 +255,19 @@ def apply_refresh(
                     events.c.content_hash,
                     events.c.removed_at,
                     events.c.start_at,
+                    events.c.end_at,
                     events.c.sequence,
                 ).where(events.c.source_id == source_id)
             )
         }
         inserts, updates = [], []
+        touched: list[tuple[dt.datetime, dt.datetime]] = []
         for intent, values in zip(intents, rows, strict=True):
             row = existing.pop((intent.uid, intent.recurrence_id), None)
+            if row is None or row.content_hash != values["content_hash"] or row.removed_at:
+                touched.append((intent.start, intent.end or intent.start))
+                if row is not None:
+                    touched.append((row.start_at, row.end_at or row.start_at))
             if row is None:
                 inserts.append(
                     {
@@ -294,6 +300,7 @@ def apply_refresh(
             for row in existing.values()
             if row.removed_at is None and row.start_at >= window_start
         ]
+        touched += [(r.start_at, r.end_at or r.start_at) for r in vanished]
         if inserts:
             conn.execute(events.insert(), inserts)
         if updates:
@@ -344,6 +351,7 @@ def apply_refresh(
             skipped,
             tuple(warnings),
             duration=duration,
+            touched=tuple(touched),
         )
         _log(conn, result, now)
     return result
