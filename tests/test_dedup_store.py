@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from aggregator.cli import main
 from aggregator.model import SourceConfig
 from aggregator.pipeline import RefreshOptions, refresh
-from aggregator.store.clusters import record_override, recluster
+from aggregator.store.clusters import recluster, record_override
 from aggregator.store.read import EventQuery, get_event, query_events
 from tests.conftest import NOW, source
 
