@@ -403,6 +403,43 @@ def _cover(
     return total, covered / total, only, missing, shared, kinds
 
 
+# "Festival Résistances : soirée climat", "Atelier numérique - démarches en ligne".
+_SERIES = re.compile(r"\s*[:–—]\s+|\s+[-–—]\s+")
+
+
+@functools.lru_cache(maxsize=16384)
+def _topic(title: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """"Series : topic" (or "Series - topic"): the two parts' words, when it has both."""
+    parts = _SERIES.split(title, maxsplit=1)
+    if len(parts) != 2:
+        return None
+    head, tail = title_words(parts[0]), title_words(parts[1])
+    return (head, tail) if head and tail else None
+
+
+def _other_topic(
+    a: _Prepared, b: _Prepared, found: tuple[bool, list[str], list[str]]
+) -> tuple[bool, list[str], list[str]]:
+    """One series, two topics: the same words before the colon (or dash), and after it
+    each names something the other does not, places and words of mere kind aside
+    ("Festival Résistances : soirée Palestine" / "... : soirée climat", however common
+    "climat" is in the agenda)."""
+    topic_a, topic_b = _topic(a.record.title), _topic(b.record.title)
+    if topic_a is None or topic_b is None:
+        return found
+    (head_a, tail_a), (head_b, tail_b) = topic_a, topic_b
+    if set(head_a) != set(head_b):
+        return found
+    places = a.place_words | b.place_words
+
+    def telling(mine: tuple[str, ...], theirs: tuple[str, ...]) -> list[str]:
+        return [w for w in mine if w not in places and w not in GENERIC and w not in LIGHT
+                and not any(same_word(w, other) for other in theirs)]  # fmt: skip
+
+    only_a, only_b = telling(tail_a, tail_b), telling(tail_b, tail_a)
+    return (True, only_a, only_b) if only_a and only_b else found
+
+
 def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatch:
     """Titles are compared without the places either record is at ("Jeux à
     L'Argentière-la-Bessée" / "Café compost à L'Argentière-la-Bessée" share a town, not an
@@ -426,6 +463,8 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     # paniers et pot de l'amitié" / "AMAP : distribution et pot de l'amitié" do not: what
     # each adds weighs less than half of what they share.
     conflict = bool(only_a and only_b) and min(only_a_weight, only_b_weight) >= 0.5 * shared
+    if not conflict and only_a and only_b:  # (asked of few pairs: worked out only then)
+        conflict, only_a, only_b = _other_topic(a, b, (conflict, only_a, only_b))
     if not conflict and kind_a and kind_b:
         # "Atelier vélo" / "Marché vélo": each names another kind of event.
         conflict, only_a, only_b = True, kind_a, kind_b

@@ -20,9 +20,11 @@ from aggregator.dedup_words import LEXICON, Lexicon, WordWeights, title_words
 from bench.dedup_quality import agenda_weights, evaluate, pairs
 
 PARIS = ZoneInfo("Europe/Paris")
-# Measured on the test split, never tuned on: F1 0.949 (37 of 41 duplicates, no false merge).
-# The issue's target is 0.97; this floor keeps today's figure from slipping.
-REQUIRED_TEST_F1 = 0.94
+# The test split is tests/data/dedup-publishers-heldout.psv, written on 2026-12-01 once the
+# scoring was frozen and never tuned on: F1 0.885 (precision 1.000, 27 of 34 duplicates).
+# The former test third of the first file (F1 0.949) had been seen while tuning; it is
+# training data since. The issue's target is 0.97; this floor keeps the figure from slipping.
+REQUIRED_TEST_F1 = 0.88
 
 
 def test_the_labelled_set_is_large_and_split_by_event() -> None:
@@ -41,7 +43,7 @@ def test_the_labelled_set_is_large_and_split_by_event() -> None:
     for pair in found:
         splits.setdefault(pair.group, set()).add(pair.split)
     assert all(len(s) == 1 for s in splits.values())
-    assert sum(p.split == "test" for p in found) >= 80
+    assert sum(p.split == "test" for p in found) >= 50
 
 
 def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,9 +53,10 @@ def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> No
             f = figures[split]
             print(f"\ndedup, publishers' set, {split}: precision {f.precision:.3f}, "
                   f"recall {f.recall:.3f}, F1 {f.f1:.3f}, {f.review} to review")  # fmt: skip
-        for pair, verdict in errors:
-            print(f"  {pair.split} {'FN' if pair.same else 'FP'} {pair.kind}: "
-                  f"{pair.a.title!r} / {pair.b.title!r} ({verdict.score:.2f})")  # fmt: skip
+        for pair, verdict in errors:  # the test split's stay unread: it is never tuned on
+            if pair.split == "train":
+                print(f"  train {'FN' if pair.same else 'FP'} {pair.kind}: "
+                      f"{pair.a.title!r} / {pair.b.title!r} ({verdict.score:.2f})")  # fmt: skip
     test = figures["test"]
     assert test.f1 >= REQUIRED_TEST_F1
     # Two events at one venue and one start are never merged, on either split.
@@ -154,3 +157,25 @@ def test_one_title_adding_the_organiser_is_one_event() -> None:
     b = record("b", "udess", "Alternatiba Gap : atelier de réparation de vélos", hour=14,
                location="Garage solidaire, 12 rue Carnot, Gap")  # fmt: skip
     assert judge(a, b, PARIS).merge
+
+
+def test_one_series_two_topics_are_two_events() -> None:
+    """Found on the training split: the same festival's two evenings at one venue and one
+    hour merged, "climat" being too common a word to count as a difference."""
+    day = dt.datetime(2027, 7, 2, 20, 30, tzinfo=PARIS)
+
+    def record(source: str, title: str, where: str = "Salle des fêtes, Veynes") -> DedupRecord:
+        return DedupRecord(id=source, source_id=source, title=title, start=day,
+                           location=where, territory="buech-devoluy")  # fmt: skip
+
+    weights = agenda_weights(pairs())
+    palestine = record("a", "Festival Résistances : soirée Palestine")
+    climate = record("b", "Festival Résistances : soirée climat", "Veynes")
+    assert not judge(palestine, climate, PARIS, weights).merge
+    # Not when the parts before the colon differ, nor when the topics share their words.
+    walk = record("c", "Balade botanique - plantes sauvages comestibles")
+    plants = record("d", "Plantes sauvages comestibles : balade botanique")
+    assert judge(walk, plants, PARIS, weights).merge
+    talk = record("e", "Conférence : l'eau en montagne")
+    same_talk = record("f", "Conférence : l'eau en montagne, avec le CPIE")
+    assert judge(talk, same_talk, PARIS, weights).merge
