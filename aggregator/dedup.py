@@ -409,7 +409,7 @@ _SERIES = re.compile(r"\s*[:–—]\s+|\s+[-–—]\s+")
 
 @functools.lru_cache(maxsize=16384)
 def _topic(title: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """"Series : topic" (or "Series - topic"): the two parts' words, when it has both."""
+    """The two parts of "Series : topic" (or "Series - topic"), when the title has both."""
     parts = _SERIES.split(title, maxsplit=1)
     if len(parts) != 2:
         return None
