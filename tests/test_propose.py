@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,6 +123,11 @@ def test_proposed_event_through_moderation_to_the_feeds(
     shown = client.get(page.split("127.0.0.1:5000")[-1]).get_data(as_text=True)
     assert "Repair café de printemps" in shown and "Repair Café Gap" in shown
     assert VOLUNTEER not in shown  # the contact is never published
+    # Its schema.org description, as for every event (search engines, agendas that read it).
+    jsonld = json.loads(re.search(r'<script type="application/ld\+json">(.+?)</script>',
+                                  shown, re.S).group(1))  # type: ignore[union-attr]  # fmt: skip
+    assert jsonld["@type"] == "Event" and jsonld["name"] == "Repair café de printemps"
+    assert "Gap" in json.dumps(jsonld["location"], ensure_ascii=False)
     # Plain text with its links made clickable (and nothing else made HTML).
     assert '<a href="https://repair.example/" rel="nofollow ugc noopener">' in shown
     (event,) = [e for e in feed(client) if "Repair" in str(e["SUMMARY"])]
