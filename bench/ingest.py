@@ -156,7 +156,7 @@ def _baseline_dedup(database: Path, since: dt.datetime, tz: ZoneInfo) -> float:
     if old is None:
         return -1.0
 
-    def decide(records, previous, overrides, tz):  # type: ignore[no-untyped-def]
+    def decide(records, previous, overrides, tz, weights=None):  # type: ignore[no-untyped-def]
         return Decisions(old.cluster(records, previous, overrides, tz), [], [])
 
     engine = make_engine(f"sqlite:///{database}")
