@@ -30,18 +30,27 @@ def calendar(
     return "\r\n".join(lines)
 
 
-@pytest.fixture
-def app(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def admin_app(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Flask:
+    """The app on an empty sources.toml, loopback allowed (the tests' feeds), one admin;
+    `env`: more AGENDA_ settings."""
     sources = tmp_path / "sources.toml"
     sources.write_text("# Sources\n")
     monkeypatch.setenv("AGENDA_SOURCES", str(sources))
     monkeypatch.setenv("AGENDA_DATABASE_URL", db_url)
     monkeypatch.setenv("AGENDA_SECRET_KEY", "test")
     monkeypatch.setenv("AGENDA_ALLOW_HOSTS", "localhost,127.0.0.1")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     from webapp import create_app
 
     app = create_app()
     create_admin(app.extensions["engine"], "camille", PASSWORD, dt.datetime.now(dt.UTC))
+    return app
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    app = admin_app(db_url, tmp_path, monkeypatch)
     yield app
     app.extensions["engine"].dispose()
 

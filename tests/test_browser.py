@@ -67,10 +67,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     monkeypatch.undo()
 
 
-@pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    # bypass_csp: our CSP forbids scripts, axe-core is injected by the test.
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1100, "height": 900})
+def new_page(browser: Any, request: pytest.FixtureRequest, **options: Any) -> Iterator[Any]:
+    """A page in a context of its own, screenshot to test-results/ when the test fails.
+    bypass_csp: our CSP forbids scripts, axe-core is injected by the test."""
+    context = browser.new_context(bypass_csp=True, **options)
     page = context.new_page()
     yield page
     report = getattr(request.node, "report_call", None)
@@ -78,6 +78,11 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         RESULTS.mkdir(exist_ok=True)
         page.screenshot(path=str(RESULTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from new_page(browser, request, viewport={"width": 1100, "height": 900})
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

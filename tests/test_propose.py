@@ -21,9 +21,8 @@ from pytest_httpserver import HTTPServer
 
 from aggregator.proposals import monthly_rank
 from aggregator.store import submissions as queue
-from aggregator.store.admin import create_admin
 from tests.mailbox import Mailbox, body, link, smtp_server
-from tests.test_admin import PASSWORD, calendar, login, token
+from tests.test_admin import admin_app, calendar, login, token
 
 TEAM = "equipe@udess05.example"
 VOLUNTEER = "benevole@asso.example"
@@ -41,19 +40,9 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 def app(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mailbox: tuple[Mailbox, int]
 ) -> Iterator[Flask]:
-    sources = tmp_path / "sources.toml"
-    sources.write_text("# Sources\n")
-    monkeypatch.setenv("AGENDA_SOURCES", str(sources))
-    monkeypatch.setenv("AGENDA_DATABASE_URL", db_url)
-    monkeypatch.setenv("AGENDA_SECRET_KEY", "test")
-    monkeypatch.setenv("AGENDA_ALLOW_HOSTS", "localhost,127.0.0.1")
-    monkeypatch.setenv("AGENDA_SMTP_URL", f"smtp://127.0.0.1:{mailbox[1]}")
-    monkeypatch.setenv("AGENDA_ADMIN_EMAILS", TEAM)
-    monkeypatch.setenv("AGENDA_MAIL_FROM", "agenda@udess05.example")
-    from webapp import create_app
-
-    app = create_app()
-    create_admin(app.extensions["engine"], "camille", PASSWORD, dt.datetime.now(dt.UTC))
+    mail = {"AGENDA_SMTP_URL": f"smtp://127.0.0.1:{mailbox[1]}", "AGENDA_ADMIN_EMAILS": TEAM,
+            "AGENDA_MAIL_FROM": "agenda@udess05.example"}  # fmt: skip
+    app = admin_app(db_url, tmp_path, monkeypatch, **mail)
     yield app
     app.extensions["engine"].dispose()
 

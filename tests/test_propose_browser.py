@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from aggregator.store.admin import create_admin
 from tests.mailbox import link, smtp_server
 from tests.test_admin import PASSWORD, calendar
-from tests.test_browser import CHROMIUM_ARGS, RESULTS, axe_violations, browser  # noqa: F401
+from tests.test_browser import axe_violations, browser, new_page  # noqa: F401
 
 VOLUNTEER = "benevole@asso.example"
 PHONE = {"width": 390, "height": 844}
@@ -52,15 +52,8 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
 
 @pytest.fixture
 def phone(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:  # noqa: F811
-    context = browser.new_context(bypass_csp=True, viewport=PHONE, locale="fr-FR",
-                                  has_touch=True, is_mobile=True)  # fmt: skip
-    page = context.new_page()
-    yield page
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        RESULTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(RESULTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    yield from new_page(browser, request, viewport=PHONE, locale="fr-FR", has_touch=True,
+                        is_mobile=True)  # fmt: skip
 
 
 def tab_to(page: Any, selector: str, limit: int = 80) -> None:

@@ -53,6 +53,20 @@ def _digest() -> None:
                                config["ADMIN_EMAILS"], public_url("queue.index"))  # fmt: skip
 
 
+def _screened(form: Any, email: str, what: str, template: str, **context: Any) -> Any:
+    """The answer to a sender who may not submit (None: go on). A bot that filled the
+    hidden field is thanked and nothing is kept; a blocked or too busy sender is told why,
+    next to the e-mail field, with everything typed still there."""
+    if form.website.data:
+        log.warning("honeypot filled (%s) from %s", what, request.remote_addr)
+        return redirect(url_for("propose.thanks", what=what))
+    refusal = _refused(form, email)
+    if refusal:
+        form.email.errors = [refusal]
+        return render_template(template, form=form, **context), 429
+    return None
+
+
 def _refused(form: Any, email: str) -> str | None:
     """Why this sender may not submit now, or None."""
     engine = get_engine()
@@ -69,14 +83,10 @@ def propose() -> Any:
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("propose.html", form=form, themes=THEMES), status
-    if form.website.data:  # a bot filled the hidden field: say thanks, keep nothing
-        log.warning("proposal honeypot filled from %s", request.remote_addr)
-        return redirect(url_for("propose.thanks", what="evenement"))
     email = form.email.data.strip()
-    refusal = _refused(form, email)
-    if refusal:
-        form.email.errors = [refusal]
-        return render_template("propose.html", form=form, themes=THEMES), 429
+    stopped = _screened(form, email, "evenement", "propose.html", themes=THEMES)
+    if stopped is not None:
+        return stopped
     proposal = form.proposal()
     submission_id = queue.add(get_engine(), "event", proposal.to_data(), email,
                               request.remote_addr or "", _now())  # fmt: skip
@@ -154,14 +164,10 @@ def add_calendar() -> Any:
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("add_calendar.html", form=form, preview=None), status
-    if form.website.data:
-        log.warning("calendar honeypot filled from %s", request.remote_addr)
-        return redirect(url_for("propose.thanks", what="agenda"))
     email = form.email.data.strip()
-    refusal = _refused(form, email)
-    if refusal:
-        form.email.errors = [refusal]
-        return render_template("add_calendar.html", form=form, preview=None), 429
+    stopped = _screened(form, email, "agenda", "add_calendar.html", preview=None)
+    if stopped is not None:
+        return stopped
     if request.form.get("action") != "send":
         key = f"preview:{request.remote_addr}"
         if not accounts.throttle(get_engine(), key, PREVIEWS_PER_HOUR, dt.timedelta(hours=1),
