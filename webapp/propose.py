@@ -53,14 +53,17 @@ def _digest() -> None:
                                config["ADMIN_EMAILS"], public_url("queue.index"))  # fmt: skip
 
 
-def _screened(form: Any, email: str, what: str, template: str, **context: Any) -> Any:
-    """The answer to a sender who may not submit (None: go on). A bot that filled the
-    hidden field is thanked and nothing is kept; a blocked or too busy sender is told why,
-    next to the e-mail field, with everything typed still there."""
+def _gate(form: Any, what: str, template: str, **context: Any) -> Any:
+    """The answer when a submission goes no further (None: go on): the form itself (on a
+    GET, or with each bad field explained, everything typed kept); thanks for a bot that
+    filled the hidden field (nothing kept); why, for a blocked or too busy sender."""
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template(template, form=form, **context), status
     if form.website.data:
         log.warning("honeypot filled (%s) from %s", what, request.remote_addr)
         return redirect(url_for("propose.thanks", what=what))
-    refusal = _refused(form, email)
+    refusal = _refused(form, form.email.data.strip())
     if refusal:
         form.email.errors = [refusal]
         return render_template(template, form=form, **context), 429
@@ -80,13 +83,10 @@ def _refused(form: Any, email: str) -> str | None:
 @bp.route("/proposer", methods=["GET", "POST"])
 def propose() -> Any:
     form = NewProposalForm()
-    if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return render_template("propose.html", form=form, themes=THEMES), status
-    email = form.email.data.strip()
-    stopped = _screened(form, email, "evenement", "propose.html", themes=THEMES)
+    stopped = _gate(form, "evenement", "propose.html", themes=THEMES)
     if stopped is not None:
         return stopped
+    email = form.email.data.strip()
     proposal = form.proposal()
     submission_id = queue.add(get_engine(), "event", proposal.to_data(), email,
                               request.remote_addr or "", _now())  # fmt: skip
@@ -161,13 +161,10 @@ def add_calendar() -> Any:
     from aggregator.preview import preview_url
 
     form = CalendarForm()
-    if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return render_template("add_calendar.html", form=form, preview=None), status
-    email = form.email.data.strip()
-    stopped = _screened(form, email, "agenda", "add_calendar.html", preview=None)
+    stopped = _gate(form, "agenda", "add_calendar.html", preview=None)
     if stopped is not None:
         return stopped
+    email = form.email.data.strip()
     if request.form.get("action") != "send":
         key = f"preview:{request.remote_addr}"
         if not accounts.throttle(get_engine(), key, PREVIEWS_PER_HOUR, dt.timedelta(hours=1),
