@@ -425,6 +425,43 @@ def test_a_start_read_as_a_time_of_day_is_no_crash() -> None:
     assert [e.title for e in parsed.events] == ["Sans UID un"]  # the other has no date
 
 
+FUZZED_TWO_TZIDS = (
+    b"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Nextcloud calendar v4.7//EN\nBEGIN:VTIMEZONE\n"
+    b"TZID:Europe/Paris\nBEGIN:STANDARD\nDTSTART:19701025T030000\nTZOFFSETFROM:+0200\n"
+    b"TZOFFSETTO:+0100\nRRULE:FREQ=YEARLY\nTZID:BEGIN:STANDARD\nDTSTART:19701025T030000\n"
+    b"TZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY\nTZID:Europe/Paris\n"
+    b"BEGIN:STANDARD\nDTSTART:19701025T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\n"
+    b"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\nEND:STANDARD\nBEGIN:DAYLIGHT\n"
+    b"DTSTART:19700329T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\n"
+    b"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\nEND:DAYLIGHT\nEND:VTIMEZONE\nBEGIN:VEVENT\n"
+    b"UID:atelier-couture@framagenda\nDTSTART;TZID=Europe/Paris:20261202T180000\n"
+    b"DTEND;TZID=Europe/Paris:20261202T200000\nSUMMARY:Atelier couture\n"
+    b"LOCATION:Local associatif, Gap\nEND:VEVENT\nEND:VCALENDAR\n"
+)
+
+
+def test_a_time_zone_with_two_tzids_is_no_crash() -> None:
+    """Found by the long fuzz run: a VTIMEZONE component holding two TZID properties made
+    icalendar raise AttributeError (a list has no strip) from inside its parser: the
+    refresh failed with an internal error instead of reading the calendar."""
+    parses_or_refuses(FUZZED_TWO_TZIDS)
+    # The way a generator repeats it: the first TZID counts, the events are read.
+    repeated = (
+        b"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nBEGIN:VTIMEZONE\nTZID:Europe/Paris\n"
+        b"TZID:Europe/Paris\nBEGIN:STANDARD\nDTSTART:19701025T030000\nTZOFFSETFROM:+0200\n"
+        b"TZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\nEND:STANDARD\n"
+        b"BEGIN:DAYLIGHT\nDTSTART:19700329T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\n"
+        b"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\nEND:DAYLIGHT\nEND:VTIMEZONE\n"
+        b"BEGIN:VEVENT\nUID:atelier-couture@framagenda\n"
+        b"DTSTART;TZID=Europe/Paris:20261202T180000\nSUMMARY:Atelier couture\n"
+        b"END:VEVENT\nEND:VCALENDAR\n"
+    )
+    parsed = parse_document(repeated, Kind.AUTO, WINDOW)
+    (event,) = parsed.events
+    assert event.title == "Atelier couture"
+    assert event.start == dt.datetime(2026, 12, 2, 18, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated())
 def test_fuzzed_documents_parse_or_are_refused(body: bytes) -> None:

@@ -81,6 +81,7 @@ def repair(text: str, warnings: list[str]) -> str:
     text = _GEO.sub(geo, text)
     # "DTSTART;;VALUE=DATE-TIME:..." (an empty parameter): icalendar loses the property.
     text = _EMPTY_PARAMS.sub(r"\1;", text)
+    text = _VTIMEZONE_BLOCK.sub(lambda m: _one_tzid(m.group(0), warnings), text)
     defined = {tz.strip() for tz in _VTIMEZONE_TZID.findall(_vtimezones(text))}
     unknown: set[str] = set()
 
@@ -100,6 +101,21 @@ def repair(text: str, warnings: list[str]) -> str:
     return text
 
 
+_VTIMEZONE_BLOCK = re.compile(r"^BEGIN:VTIMEZONE\b.*?^END:VTIMEZONE\b", re.S | re.M | re.I)
+_TZID_LINE = re.compile(r"^TZID[;:][^\n]*\n", re.M | re.I)
+
+
+def _one_tzid(block: str, warnings: list[str]) -> str:
+    """A time zone with several TZID lines: the first names it. icalendar raises from
+    inside its parser on the others (a list where it expects a name)."""
+    found = _TZID_LINE.findall(block)
+    if len(found) < 2:
+        return block
+    first = block.index(found[0]) + len(found[0])
+    warnings.append("Fuseau horaire défini avec plusieurs TZID : le premier est gardé")
+    return block[:first] + _TZID_LINE.sub("", block[first:])
+
+
 def _vtimezones(text: str) -> str:
     return "\n".join(re.findall(r"BEGIN:VTIMEZONE.*?END:VTIMEZONE", text, re.S))
 
@@ -113,7 +129,7 @@ def parse_ics(body: bytes, window: Window, base_url: str | None = None) -> FeedP
         raise ParseError("Calendrier ICS tronqué (END:VCALENDAR absent)")
     try:
         calendars = icalendar.Calendar.from_ical(text.replace("\n", "\r\n"), multiple=True)
-    except ValueError as exc:
+    except Exception as exc:  # icalendar raises assorted errors on odd input, not only ValueError
         raise ParseError(f"Calendrier ICS illisible : {exc}") from None
     events: list[EventParsed] = []
     calendar_tz: str | None = None
