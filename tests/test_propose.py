@@ -446,3 +446,30 @@ def test_mail_server_down_the_link_is_shown_not_lost(app: Flask) -> None:
     assert len(queue.queue(app.extensions["engine"], "event")) == 1  # the proposal is kept
     edit = app.test_client().get(found.group(1).split("127.0.0.1:5000")[-1])
     assert edit.status_code == 200 and "Repair café de printemps" in edit.get_data(as_text=True)
+
+
+def test_two_processes_never_both_send_the_digest(app: Flask) -> None:
+    """Web workers and the scheduler claim the digest at once, even the very first one."""
+    import threading
+
+    engine = app.extensions["engine"]
+    now = dt.datetime.now(dt.UTC)
+    for n in range(3):
+        queue.add(engine, "event", form(title=f"Proposition {n}"), f"v{n}@asso.example", "x", now)
+    claimed: list[int] = []
+    failed: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def claim() -> None:
+        start.wait()
+        try:
+            claimed.append(len(queue.claim_digest(engine, now, dt.timedelta(hours=1))))
+        except BaseException as exc:  # a crash here would be a 500 in a web request
+            failed.append(exc)
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == [] and sorted(claimed) == [0] * 7 + [3]

@@ -191,8 +191,16 @@ DIGEST_KEY = "digest_sent_at"
 
 def claim_digest(engine: sa.Engine, now: dt.datetime, every: dt.timedelta) -> list[Submission]:
     """What admins have not heard of yet, if the last digest is at least `every` old; the
-    slot is taken in the same transaction (a conditional update), so two processes never
-    both send one. Empty: nothing new, or too soon."""
+    slot is taken in the same transaction (a conditional update, or the first digest's
+    insert), so two processes never both send one. Empty: nothing new, too soon, or
+    another process took it."""
+    try:
+        return _claim(engine, now, every)
+    except sa.exc.IntegrityError:  # the first digest's row, inserted by another process
+        return []
+
+
+def _claim(engine: sa.Engine, now: dt.datetime, every: dt.timedelta) -> list[Submission]:
     with engine.begin() as conn:
         news = conn.execute(
             sa.select(submissions)
