@@ -31,6 +31,7 @@ from aggregator.model import (
 )
 from aggregator.store import write
 from aggregator.store.clusters import recluster
+from aggregator.store.locks import SourceLocks
 from aggregator.store.submissions import Submission, published
 from aggregator.territory import gazetteer_rows
 
@@ -57,6 +58,7 @@ THEMES = {
     "vie associative": "Vie associative",
 }
 REPEATS = ("", "weekly", "monthly")
+PUBLISH_PATIENCE = 120.0  # seconds an approval waits for another one being published
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -199,9 +201,18 @@ def document(submissions: list[Submission], tz: ZoneInfo, stamp: dt.datetime) ->
 def publish(engine: sa.Engine, options: Any, now: dt.datetime | None = None) -> RefreshResult:
     """Bring the agenda in line with the proposals as they are now (after an approval, an
     edit, a cancellation, a withdrawal), then dedup. `options`: pipeline.RefreshOptions."""
+
+    locks = SourceLocks(engine)  # two admins approving at once write the source in turn
+    locks.acquire(PROPOSALS_ID, PUBLISH_PATIENCE)
+    try:
+        return _publish(engine, options, now or dt.datetime.now(dt.UTC))
+    finally:
+        locks.close()
+
+
+def _publish(engine: sa.Engine, options: Any, now: dt.datetime) -> RefreshResult:
     from aggregator.pipeline import prepare  # (the pipeline imports the store, as we do)
 
-    now = now or dt.datetime.now(dt.UTC)
     started = time.monotonic()
     tz = ZoneInfo(options.timezone)
     chosen = published(engine)

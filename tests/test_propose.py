@@ -473,3 +473,42 @@ def test_two_processes_never_both_send_the_digest(app: Flask) -> None:
     for thread in threads:
         thread.join()
     assert failed == [] and sorted(claimed) == [0] * 7 + [3]
+
+
+def test_two_admins_publishing_at_once(app: Flask) -> None:
+    """Two approvals in two web workers at the same moment: both proposals are on the
+    agenda, and neither admin gets an error (the proposals' source is written by one at a
+    time, like a refreshed feed)."""
+    import threading
+
+    from aggregator.pipeline import RefreshOptions
+    from aggregator.proposals import Proposal, publish
+
+    engine = app.extensions["engine"]
+    now = dt.datetime.now(dt.UTC)
+    for n in range(2):
+        proposal = Proposal(
+            title=f"Atelier {n}", start_date=day(10), start_time=dt.time(14), end_date=None,
+            end_time=dt.time(16), repeat="", until=None, place="Salle polyvalente",
+            commune=GAP, description="", organiser="Repair Café Gap", link=None, tags=(),
+        )  # fmt: skip
+        item = queue.add(engine, "event", proposal.to_data(), f"v{n}@asso.example", "x", now)
+        queue.decide(engine, item, "approved", "camille", now)
+    failed: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def approve() -> None:
+        start.wait()
+        try:
+            publish(engine, RefreshOptions())
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=approve) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    titles = {e["title"] for e in app.test_client().get("/api/events").get_json()["events"]}
+    assert {"Atelier 0", "Atelier 1"} <= titles
