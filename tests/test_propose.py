@@ -512,3 +512,27 @@ def test_two_admins_publishing_at_once(app: Flask) -> None:
     assert failed == []
     titles = {e["title"] for e in app.test_client().get("/api/events").get_json()["events"]}
     assert {"Atelier 0", "Atelier 1"} <= titles
+
+
+def test_two_admins_blocking_one_address_at_once(app: Flask) -> None:
+    import threading
+
+    engine = app.extensions["engine"]
+    now = dt.datetime.now(dt.UTC)
+    queue.add(engine, "event", {"title": "x"}, "spam@bad.example", "x", now)
+    failed: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def block() -> None:
+        start.wait()
+        try:
+            queue.block(engine, "spam@bad.example", "camille", now)
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=block) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == [] and queue.is_blocked(engine, "spam@bad.example")

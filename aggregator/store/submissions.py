@@ -158,8 +158,15 @@ def is_blocked(engine: sa.Engine, email: str) -> bool:
 
 
 def block(engine: sa.Engine, email: str, who: str, now: dt.datetime) -> int:
-    """Block an address and reject what it still has pending; returns how many."""
-    email = email.lower()
+    """Block an address and reject what it still has pending; returns how many (0 when
+    it was blocked already, by this admin or another at the same moment)."""
+    try:
+        return _block(engine, email.lower(), who, now)
+    except sa.exc.IntegrityError:
+        return 0
+
+
+def _block(engine: sa.Engine, email: str, who: str, now: dt.datetime) -> int:
     with engine.begin() as conn:
         if conn.execute(sa.select(blocked_emails).where(blocked_emails.c.email == email)).first():
             return 0
