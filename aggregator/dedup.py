@@ -190,17 +190,6 @@ def _tokens(title: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", fold(title))) - STOP_WORDS
 
 
-def record_days(record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
-    """The local days an occurrence is compared on (blocking): its start's day, or each
-    day of an all-day event (two weeks at most)."""
-    return _days(record, tz)
-
-
-def title_weights(titles: Iterable[str]) -> WordWeights:
-    """The word weights decide() learns from these titles (each distinct title once)."""
-    return WordWeights.counted([title_words(t) for t in set(titles)])
-
-
 def _days(record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
     first = record.start.astimezone(tz).date()
     if not record.all_day or record.end is None:

@@ -15,8 +15,8 @@ from aggregator.dedup import (
     Overrides,
     decide,
     pairs_from,
-    title_weights,
 )
+from aggregator.dedup_words import WordWeights
 from aggregator.store import version
 from aggregator.store.schema import dedup_overrides, dedup_pairs, events
 from aggregator.store.write import retire_sources
@@ -74,7 +74,7 @@ def recluster(
             days, nearby = _nearby(conn, window, touched, tz, overrides)
             if len(days) <= INCREMENTAL_DAYS:
                 titles = conn.execute(sa.select(events.c.title).where(*window).distinct())
-                weights = title_weights(titles.scalars())
+                weights = WordWeights.learn(titles.scalars())  # as decide() learns them
                 where = [*window, nearby]
             else:
                 touched = None  # most of the window: a whole recluster
