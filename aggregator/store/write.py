@@ -264,11 +264,8 @@ def apply_refresh(
         touched: list[tuple[dt.datetime, dt.datetime]] = []
         for intent, values in zip(intents, rows, strict=True):
             row = existing.pop((intent.uid, intent.recurrence_id), None)
-            if row is None or row.content_hash != values["content_hash"] or row.removed_at:
-                touched.append((intent.start, intent.end or intent.start))
-                if row is not None:
-                    touched.append((row.start_at, row.end_at or row.start_at))
             if row is None:
+                touched.append((intent.start, intent.end or intent.start))
                 inserts.append(
                     {
                         **values,
@@ -285,6 +282,8 @@ def apply_refresh(
                     }
                 )
             elif row.content_hash != values["content_hash"] or row.removed_at is not None:
+                touched += [(intent.start, intent.end or intent.start),
+                            (row.start_at, row.end_at or row.start_at)]  # fmt: skip
                 updates.append(
                     {
                         **values,
