@@ -57,7 +57,6 @@ THEMES = {
     "emploi": "Emploi et formation",
     "vie associative": "Vie associative",
 }
-REPEATS = ("", "weekly", "monthly")
 PUBLISH_PATIENCE = 120.0  # seconds an approval waits for another one being published
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -188,20 +187,19 @@ def vevent(
     return event
 
 
-def document(submissions: list[Submission], tz: ZoneInfo, stamp: dt.datetime) -> bytes:
+def document(chosen: list[tuple[Submission, Proposal]], tz: ZoneInfo, stamp: dt.datetime) -> bytes:
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Agenda ESS 05//propositions//FR")
     calendar.add("version", "2.0")
     calendar.add("x-wr-timezone", tz.key)
-    for submission in submissions:
-        calendar.add_component(vevent(submission, Proposal.from_data(submission.data), tz, stamp))
+    for submission, proposal in chosen:
+        calendar.add_component(vevent(submission, proposal, tz, stamp))
     return calendar.to_ical()
 
 
 def publish(engine: sa.Engine, options: Any, now: dt.datetime | None = None) -> RefreshResult:
     """Bring the agenda in line with the proposals as they are now (after an approval, an
     edit, a cancellation, a withdrawal), then dedup. `options`: pipeline.RefreshOptions."""
-
     locks = SourceLocks(engine)  # two admins approving at once write the source in turn
     locks.acquire(PROPOSALS_ID, PUBLISH_PATIENCE)
     try:
@@ -215,7 +213,7 @@ def _publish(engine: sa.Engine, options: Any, now: dt.datetime) -> RefreshResult
 
     started = time.monotonic()
     tz = ZoneInfo(options.timezone)
-    chosen = published(engine)
+    chosen = [(s, Proposal.from_data(s.data)) for s in published(engine)]
     body = document(chosen, tz, now)
     fetched = FeedFetched(PROPOSALS_ID, FetchOutcome.FETCHED, body=body,
                           body_hash=hashlib.sha256(body).hexdigest())  # fmt: skip
@@ -225,8 +223,8 @@ def _publish(engine: sa.Engine, options: Any, now: dt.datetime) -> RefreshResult
     if prepared.error is not None:  # would be a bug of `document`
         raise RuntimeError(prepared.error)
     territories = {}
-    for submission in chosen:
-        place = communes().get(Proposal.from_data(submission.data).commune)
+    for submission, proposal in chosen:
+        place = communes().get(proposal.commune)
         territories[uid(submission.id)] = place.territory if place else None
     intents = [replace(i, territory=territories.get(i.uid) or i.territory)
                for i in prepared.intents]  # fmt: skip

@@ -48,8 +48,7 @@ def _submission(row: Any) -> Submission:
 def too_many(engine: sa.Engine, email: str, address: str, now: dt.datetime) -> bool:
     """True when this e-mail or client address already sent its share."""
     with engine.connect() as conn:
-        for column in (submissions.c.email, submissions.c.address):
-            value = email if column is submissions.c.email else address
+        for column, value in ((submissions.c.email, email), (submissions.c.address, address)):
             for limit, period in ((HOURLY_LIMIT, dt.timedelta(hours=1)),
                                   (DAILY_LIMIT, dt.timedelta(days=1))):  # fmt: skip
                 count = conn.execute(
@@ -95,17 +94,16 @@ def queue(engine: sa.Engine, kind: str, status: str = "pending") -> list[Submiss
 
 
 def published(engine: sa.Engine) -> list[Submission]:
-    """The proposed events the agenda shows (or shows as cancelled)."""
+    """The proposed events the agenda shows (or shows as cancelled): Submission's
+    was_published."""
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(submissions)
             .where(submissions.c.kind == "event",
-                   (submissions.c.status == "approved")
-                   | ((submissions.c.status == "cancelled")
-                      & submissions.c.decided_by.is_not(None)))
+                   submissions.c.status.in_(("approved", "cancelled")))
             .order_by(submissions.c.id)
         ).all()  # fmt: skip
-    return [_submission(r) for r in rows]
+    return [s for s in map(_submission, rows) if s.was_published]
 
 
 def edit(engine: sa.Engine, submission_id: int, data: dict[str, Any], now: dt.datetime) -> None:
