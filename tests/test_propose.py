@@ -250,6 +250,8 @@ def test_admin_blocks_an_address(app: Flask, mailbox: tuple[Mailbox, int]) -> No
     assert login(admin) == 302
     csrf = token(admin, "/admin/propositions/")
     assert "spam@bad.example" in admin.get("/admin/propositions/").get_data(as_text=True)
+    assert admin.post(f"/admin/propositions/{item.id}/bloquer").status_code == 400  # no token
+    assert not queue.is_blocked(engine, "spam@bad.example")
     admin.post(f"/admin/propositions/{item.id}/bloquer", data={"csrf_token": csrf})
     assert queue.queue(engine, "event") == []  # its pending proposal went with it
     other = app.test_client()

@@ -2,7 +2,8 @@
 
 A proposed event is published (it joins the agenda through aggregator.proposals), refused,
 or withdrawn later; an offered calendar is tested with the admin's own preview and saved to
-sources.toml by the usual form; an address can be blocked.
+sources.toml by the usual form; an address can be blocked. Every POST carries its CSRF
+token (CSRFProtect refuses it otherwise, before any view).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from aggregator.proposals import SOURCE, THEMES, Proposal, uid
 from aggregator.store import submissions as queue
 from aggregator.territories import TERRITORIES
 from webapp import get_engine, public_url
-from webapp.admin import ActionForm, login_required
-from webapp.propose import _publish_if_shown, commune_label, edit_link, mailer
+from webapp.admin import login_required
+from webapp.propose import commune_label, edit_link, mailer, publish_proposals
 
 bp = Blueprint("queue", __name__, url_prefix="/admin/propositions")
 
@@ -47,19 +48,13 @@ def index() -> Any:
     return render_template(
         "admin/queue.html", events=events, shown=shown, calendars=queue.queue(engine, "calendar"),
         blocked=queue.blocked(engine), themes=THEMES, commune_label=commune_label,
-        territories=TERRITORIES, action=ActionForm(),
+        territories=TERRITORIES,
     )  # fmt: skip
-
-
-def _checked() -> None:
-    if not ActionForm().validate_on_submit():
-        abort(400, "Jeton de formulaire manquant ou périmé : rechargez la page.")
 
 
 @bp.post("/<int:submission_id>/publier")
 @login_required
 def approve(submission_id: int) -> Any:
-    _checked()
     engine = get_engine()
     submission = queue.get(engine, submission_id)
     if submission is None or submission.kind != "event":
@@ -67,7 +62,7 @@ def approve(submission_id: int) -> Any:
     if not queue.decide(engine, submission_id, "approved", g.admin, _now()):
         flash("Déjà décidé par un autre admin, ou annulé par son auteur entre-temps.", "error")
         return redirect(url_for("queue.index"))
-    _publish_if_shown(queue.get(engine, submission_id) or submission)
+    publish_proposals()
     title = submission.data.get("title", "")
     occurrence = queue.first_occurrence(engine, SOURCE.id, uid(submission_id))
     page = public_url("agenda.event", public_id=occurrence) if occurrence else public_url(
@@ -84,7 +79,6 @@ def approve(submission_id: int) -> Any:
 @bp.post("/<int:submission_id>/refuser")
 @login_required
 def reject(submission_id: int) -> Any:
-    _checked()
     engine = get_engine()
     submission = queue.get(engine, submission_id)
     if submission is None:
@@ -93,7 +87,7 @@ def reject(submission_id: int) -> Any:
         flash("Déjà décidé par un autre admin, ou annulé par son auteur entre-temps.", "error")
         return redirect(url_for("queue.index"))
     if submission.kind == "event" and submission.was_published:
-        _publish_if_shown(submission)  # a withdrawal: the agenda drops it
+        publish_proposals()  # a withdrawal: the agenda drops it
     flash("Refusé." if submission.status == "pending" else "Retiré de l'agenda.", "ok")
     return redirect(url_for("queue.index"))
 
@@ -101,7 +95,6 @@ def reject(submission_id: int) -> Any:
 @bp.post("/<int:submission_id>/bloquer")
 @login_required
 def block(submission_id: int) -> Any:
-    _checked()
     submission = queue.get(get_engine(), submission_id)
     if submission is None:
         abort(404)
@@ -113,7 +106,6 @@ def block(submission_id: int) -> Any:
 @bp.post("/debloquer")
 @login_required
 def unblock() -> Any:
-    _checked()
     email = request.form.get("email", "")
     queue.unblock(get_engine(), email, g.admin, _now())
     flash(f"{email} peut de nouveau proposer des événements.", "ok")

@@ -32,7 +32,7 @@ PREVIEWS_PER_HOUR = 20
 
 def mailer() -> Mailer:
     config = current_app.config
-    return config.get("MAILER") or make_mailer(config["SMTP_URL"], config["MAIL_DIR"])
+    return make_mailer(config["SMTP_URL"], config["MAIL_DIR"])
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -63,14 +63,14 @@ def _gate(form: Any, what: str, template: str, **context: Any) -> Any:
     if form.website.data:
         log.warning("honeypot filled (%s) from %s", what, request.remote_addr)
         return redirect(url_for("propose.thanks", what=what))
-    refusal = _refused(form, form.email.data.strip())
+    refusal = _refused(form.email.data.strip())
     if refusal:
         form.email.errors = [refusal]
         return render_template(template, form=form, **context), 429
     return None
 
 
-def _refused(form: Any, email: str) -> str | None:
+def _refused(email: str) -> str | None:
     """Why this sender may not submit now, or None."""
     engine = get_engine()
     if queue.is_blocked(engine, email):
@@ -120,14 +120,14 @@ def _submission(token: str) -> Submission:
     return found
 
 
-def _publish_if_shown(submission: Submission) -> None:
-    if submission.was_published:
-        from aggregator.pipeline import RefreshOptions
-        from aggregator.proposals import publish
+def publish_proposals() -> None:
+    """The agenda brought in line with the proposals (after a decision, an edit, a
+    cancellation), with the pipeline's own settings, as the admin's refresh button."""
+    from aggregator.pipeline import RefreshOptions
+    from aggregator.proposals import publish
+    from aggregator.settings import load_settings
 
-        config = current_app.config
-        publish(get_engine(), RefreshOptions(timezone=config["TIMEZONE"],
-                                             past_days=config["WINDOW_PAST_DAYS"]))  # fmt: skip
+    publish(get_engine(), RefreshOptions.from_settings(load_settings()))
 
 
 @bp.route("/proposition/<token>", methods=["GET", "POST"])
@@ -138,7 +138,8 @@ def edit(token: str) -> Any:
     form = ProposeForm(data=ProposeForm.data_of(proposal))
     if not closed and form.validate_on_submit() and not form.website.data:
         queue.edit(get_engine(), submission.id, form.proposal().to_data(), _now())
-        _publish_if_shown(queue.get(get_engine(), submission.id) or submission)
+        if submission.was_published:  # (an edit leaves the status as it was)
+            publish_proposals()
         _digest()
         return render_template("propose_edit.html", form=form, submission=submission,
                                themes=THEMES, token=token, saved=True)  # fmt: skip
@@ -152,7 +153,8 @@ def cancel(token: str) -> Any:
     submission = _submission(token)  # (CSRFProtect checked the form's token already)
     if submission.status not in ("cancelled", "rejected"):
         queue.cancel(get_engine(), submission.id, _now())
-        _publish_if_shown(queue.get(get_engine(), submission.id) or submission)
+        if submission.was_published:  # subscribers must see it cancelled
+            publish_proposals()
     return redirect(url_for("propose.edit", token=token))
 
 
