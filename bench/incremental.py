@@ -22,7 +22,7 @@ from aggregator.store import open_engine
 from aggregator.store.clusters import recluster
 from aggregator.store.schema import events
 from aggregator.store.write import apply_refresh
-from bench.web import POSTGRES, populate
+from bench.web import populate, postgres_schema
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -90,16 +90,9 @@ def main() -> None:
     print("incremental dedup: 50,000 occurrences, one source of 200 changed, best of 3")
     with tempfile.TemporaryDirectory() as tmp:
         measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-    try:
-        admin = sa.create_engine(POSTGRES)
-        with admin.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS bench_incr CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA bench_incr"))
-        admin.dispose()
-    except sa.exc.OperationalError as exc:
-        print(f"  PostgreSQL skipped: {exc.__class__.__name__} at {POSTGRES}")
-        return
-    measure("PostgreSQL", f"{POSTGRES}?options=-csearch_path%3Dbench_incr")
+    url = postgres_schema("bench_incr")
+    if url is not None:
+        measure("PostgreSQL", url)
 
 
 if __name__ == "__main__":

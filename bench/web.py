@@ -95,6 +95,21 @@ def change_one_source(url: str) -> None:
     engine.dispose()
 
 
+def postgres_schema(name: str) -> str | None:
+    """A fresh schema on the test PostgreSQL and the URL that works in it, or None (said)
+    when the server is unreachable."""
+    try:
+        engine = sa.create_engine(POSTGRES)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {name}"))
+        engine.dispose()
+    except sa.exc.OperationalError as exc:
+        print(f"  PostgreSQL skipped: {exc.__class__.__name__} at {POSTGRES}")
+        return None
+    return f"{POSTGRES}?options=-csearch_path%3D{name}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -220,16 +235,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         run("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}", workdir)
-        try:
-            engine = sa.create_engine(POSTGRES)
-            with engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA IF EXISTS bench CASCADE"))
-                conn.execute(sa.text("CREATE SCHEMA bench"))
-            engine.dispose()
-        except sa.exc.OperationalError as exc:
-            print(f"  PostgreSQL skipped: {exc.__class__.__name__} at {POSTGRES}")
-            return
-        run("PostgreSQL", f"{POSTGRES}?options=-csearch_path%3Dbench", workdir)
+        url = postgres_schema("bench")
+        if url is not None:
+            run("PostgreSQL", url, workdir)
 
 
 if __name__ == "__main__":
