@@ -8,7 +8,7 @@ import datetime as dt
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -450,39 +450,46 @@ def test_mail_server_down_the_link_is_shown_not_lost(app: Flask) -> None:
     assert edit.status_code == 200 and "Repair café de printemps" in edit.get_data(as_text=True)
 
 
-def test_two_processes_never_both_send_the_digest(app: Flask) -> None:
-    """Web workers and the scheduler claim the digest at once, even the very first one."""
+def at_once(count: int, job: Callable[[], object]) -> tuple[list[object], list[BaseException]]:
+    """`job` in `count` threads released together (as many web workers and the scheduler):
+    what each returned, and what each raised (a crash would be a 500 in a web request)."""
     import threading
 
-    engine = app.extensions["engine"]
-    now = dt.datetime.now(dt.UTC)
-    for n in range(3):
-        queue.add(engine, "event", form(title=f"Proposition {n}"), f"v{n}@asso.example", "x", now)
-    claimed: list[int] = []
+    results: list[object] = []
     failed: list[BaseException] = []
-    start = threading.Barrier(8)
+    start = threading.Barrier(count)
 
-    def claim() -> None:
+    def run() -> None:
         start.wait()
         try:
-            claimed.append(len(queue.claim_digest(engine, now, dt.timedelta(hours=1))))
-        except BaseException as exc:  # a crash here would be a 500 in a web request
+            results.append(job())
+        except BaseException as exc:
             failed.append(exc)
 
-    threads = [threading.Thread(target=claim) for _ in range(8)]
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert failed == [] and sorted(claimed) == [0] * 7 + [3]
+    return results, failed
+
+
+def test_two_processes_never_both_send_the_digest(app: Flask) -> None:
+    """Web workers and the scheduler claim the digest at once, even the very first one."""
+    engine = app.extensions["engine"]
+    now = dt.datetime.now(dt.UTC)
+    for n in range(3):
+        queue.add(engine, "event", form(title=f"Proposition {n}"), f"v{n}@asso.example", "x", now)
+    claimed, failed = at_once(
+        8, lambda: len(queue.claim_digest(engine, now, dt.timedelta(hours=1)))
+    )
+    assert failed == [] and sorted(claimed) == [0] * 7 + [3]  # type: ignore[type-var]
 
 
 def test_two_admins_publishing_at_once(app: Flask) -> None:
     """Two approvals in two web workers at the same moment: both proposals are on the
     agenda, and neither admin gets an error (the proposals' source is written by one at a
     time, like a refreshed feed)."""
-    import threading
-
     from aggregator.pipeline import RefreshOptions
     from aggregator.proposals import Proposal, publish
 
@@ -496,45 +503,15 @@ def test_two_admins_publishing_at_once(app: Flask) -> None:
         )  # fmt: skip
         item = queue.add(engine, "event", proposal.to_data(), f"v{n}@asso.example", "x", now)
         queue.decide(engine, item, "approved", "camille", now)
-    failed: list[BaseException] = []
-    start = threading.Barrier(4)
-
-    def approve() -> None:
-        start.wait()
-        try:
-            publish(engine, RefreshOptions())
-        except BaseException as exc:
-            failed.append(exc)
-
-    threads = [threading.Thread(target=approve) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, failed = at_once(4, lambda: publish(engine, RefreshOptions()))
     assert failed == []
     titles = {e["title"] for e in app.test_client().get("/api/events").get_json()["events"]}
     assert {"Atelier 0", "Atelier 1"} <= titles
 
 
 def test_two_admins_blocking_one_address_at_once(app: Flask) -> None:
-    import threading
-
     engine = app.extensions["engine"]
     now = dt.datetime.now(dt.UTC)
     queue.add(engine, "event", {"title": "x"}, "spam@bad.example", "x", now)
-    failed: list[BaseException] = []
-    start = threading.Barrier(6)
-
-    def block() -> None:
-        start.wait()
-        try:
-            queue.block(engine, "spam@bad.example", "camille", now)
-        except BaseException as exc:
-            failed.append(exc)
-
-    threads = [threading.Thread(target=block) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, failed = at_once(6, lambda: queue.block(engine, "spam@bad.example", "camille", now))
     assert failed == [] and queue.is_blocked(engine, "spam@bad.example")
