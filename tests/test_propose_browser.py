@@ -15,9 +15,8 @@ import icalendar
 import pytest
 from pytest_httpserver import HTTPServer
 
-from aggregator.store.admin import create_admin
 from tests.mailbox import link, smtp_server
-from tests.test_admin import PASSWORD, calendar
+from tests.test_admin import PASSWORD, admin_app, calendar
 from tests.test_browser import axe_violations, browser, new_page  # noqa: F401
 
 VOLUNTEER = "benevole@asso.example"
@@ -29,23 +28,14 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     from werkzeug.serving import make_server
 
     with smtp_server() as (mailbox, port):
-        sources = tmp_path / "sources.toml"
-        sources.write_text("# Sources de l'agenda\n")
-        monkeypatch.setenv("AGENDA_SOURCES", str(sources))
-        monkeypatch.setenv("AGENDA_DATABASE_URL", f"sqlite:///{tmp_path / 'agenda.sqlite3'}")
-        monkeypatch.setenv("AGENDA_SECRET_KEY", "browser")
-        monkeypatch.setenv("AGENDA_ALLOW_HOSTS", "localhost,127.0.0.1")
-        monkeypatch.setenv("AGENDA_SMTP_URL", f"smtp://127.0.0.1:{port}")
-        monkeypatch.setenv("AGENDA_ADMIN_EMAILS", "equipe@udess05.example")
-        from webapp import create_app
-
-        app = create_app()
-        create_admin(app.extensions["engine"], "camille", PASSWORD, dt.datetime.now(dt.UTC))
+        app = admin_app(f"sqlite:///{tmp_path / 'agenda.sqlite3'}", tmp_path, monkeypatch,
+                        AGENDA_SMTP_URL=f"smtp://127.0.0.1:{port}",
+                        AGENDA_ADMIN_EMAILS="equipe@udess05.example")  # fmt: skip
         server = make_server("127.0.0.1", 0, app, threaded=True)
         site = f"http://127.0.0.1:{server.server_port}"
         app.config["BASE_URL"] = site  # the links in the mails
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        yield {"site": site, "mailbox": mailbox, "sources": sources}
+        yield {"site": site, "mailbox": mailbox, "sources": tmp_path / "sources.toml"}
         server.shutdown()
         app.extensions["engine"].dispose()
 
