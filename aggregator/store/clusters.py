@@ -61,7 +61,10 @@ def recluster(
     days keep their decisions: pairs elsewhere keep their scores but for the slow drift of
     the word weights, and a chain of multi-day events linking distant days is cut at the
     touched days' clusters; a whole recluster (after sources are deleted, at start, and
-    every few hours by the scheduler) settles both. Tested against whole reclusters."""
+    every few hours by the scheduler) settles both. The stored pairs of every occurrence
+    worked out are rewritten, so a doubtful pair between a member met on another day and
+    an occurrence of that day left out also waits for the whole recluster. Tested against
+    whole reclusters."""
     with engine.begin() as conn:
         window = [events.c.removed_at.is_(None),
                   sa.or_(events.c.end_at >= since, events.c.start_at >= since)]  # fmt: skip
