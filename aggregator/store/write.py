@@ -88,9 +88,7 @@ def sync_sources(engine: sa.Engine, configs: Sequence[SourceConfig], complete: b
     `configs` is the whole file, sources no longer in it are retired (their events leave
     the agenda); returns how many events that removed."""
     with engine.begin() as conn:
-        names = ("id", "name", "url", "kind", "website", "territory", "enabled", "review")
-        columns = [sources.c[name] for name in names]
-        stored = {row.id: row._asdict() for row in conn.execute(sa.select(*columns))}
+        stored = {row.id: row for row in conn.execute(sa.select(sources)).mappings()}
         known = set(stored)
         renamed = False
         for config in configs:
