@@ -389,14 +389,8 @@ def test_public_calendar_test_never_fetches_inside(
 def test_without_a_mail_server_mails_are_files(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AGENDA_DATABASE_URL", db_url)
-    monkeypatch.setenv("AGENDA_SECRET_KEY", "test")
-    monkeypatch.setenv("AGENDA_SOURCES", str(tmp_path / "sources.toml"))
-    monkeypatch.setenv("AGENDA_MAIL_DIR", str(tmp_path / "mail"))
     monkeypatch.delenv("AGENDA_SMTP_URL", raising=False)
-    from webapp import create_app
-
-    app = create_app()
+    app = admin_app(db_url, tmp_path, monkeypatch, AGENDA_MAIL_DIR=str(tmp_path / "mail"))
     client = app.test_client()
     assert propose(client).status_code == 302
     (written,) = (tmp_path / "mail").glob("*.eml")
