@@ -509,3 +509,22 @@ def test_two_admins_blocking_one_address_at_once(app: Flask) -> None:
     queue.add(engine, "event", {"title": "x"}, "spam@bad.example", "x", now)
     _, failed = at_once(6, lambda: queue.block(engine, "spam@bad.example", "camille", now))
     assert failed == [] and queue.is_blocked(engine, "spam@bad.example")
+
+
+def test_published_proposals_follow_the_configured_window(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment expanding recurrences 20 days ahead: a weekly proposal published from
+    the admin shows the same occurrences the scheduler's republishing would (the web path
+    once took the default 365 days, whatever AGENDA_WINDOW_FUTURE_DAYS said)."""
+    monkeypatch.setenv("AGENDA_WINDOW_FUTURE_DAYS", "20")
+    client = app.test_client()
+    start = day(5)
+    until = (start + dt.timedelta(days=42)).isoformat()
+    answer = propose(client, title="Permanence vélo", repeat="weekly",
+                     start_date=start.isoformat(), until=until)  # fmt: skip
+    assert answer.status_code == 302
+    approve_all(app)
+    events = client.get("/api/events?limit=100").get_json()["events"]
+    days = sorted(e["start"][:10] for e in events if e["title"] == "Permanence vélo")
+    assert days == [(start + dt.timedelta(weeks=n)).isoformat() for n in range(3)]
