@@ -290,7 +290,8 @@ def _override(kind: str, first: str, second: str, who: str) -> None:
     from zoneinfo import ZoneInfo
 
     window_start = now - dt.timedelta(days=settings.window_past_days)
-    recluster(engine, window_start, ZoneInfo(settings.timezone))
+    recluster(engine, window_start, ZoneInfo(settings.timezone),
+              processes=settings.parse_processes)  # fmt: skip
     click.echo(f"{pairs} paire(s) enregistrée(s) ({kind}).")
 
 

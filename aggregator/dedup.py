@@ -37,6 +37,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
@@ -56,6 +57,7 @@ from aggregator.search import fold
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_START_GAP = dt.timedelta(minutes=60)
+MAX_ALL_DAY_DAYS = 14  # an all-day occurrence is compared on its first two weeks only
 # Two thresholds on one score: at MERGE_AT and over, one event; from REVIEW_AT, a doubtful
 # pair shown to admins ("Doublons possibles"); under it, two events. Chosen on the train
 # split of tests/data/dedup-publishers.psv (python -m bench.dedup_quality).
@@ -195,11 +197,11 @@ def _days(record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
     if not record.all_day or record.end is None:
         return (first,)
     last = (record.end.astimezone(tz) - dt.timedelta(seconds=1)).date()
-    span = min((last - first).days, 13)
+    span = min((last - first).days, MAX_ALL_DAY_DAYS - 1)
     return tuple(first + dt.timedelta(days=n) for n in range(span + 1))
 
 
-class _Texts:
+class Texts:
     """What a title or a place comes to, worked out once per distinct text: the occurrences
     of a series, and a venue's events, share theirs (time, and a third of the memory of a
     100k-occurrence dedup)."""
@@ -239,8 +241,8 @@ class _Texts:
         return found
 
 
-def _prepare(record: DedupRecord, tz: ZoneInfo, texts: _Texts | None = None) -> _Prepared:
-    texts = texts or _Texts()
+def _prepare(record: DedupRecord, tz: ZoneInfo, texts: Texts | None = None) -> _Prepared:
+    texts = texts or Texts()
     words, title, generic, quoted = texts.title(record.title)
     place, place_words = texts.place(record.location)
     keys, own = texts.blocking(record, words, place_words)
@@ -593,15 +595,18 @@ def _pairs_in(group: list[int], prepared: Sequence[_Prepared]) -> Iterable[tuple
             yield i, j
 
 
-def _candidates(prepared: Sequence[_Prepared]) -> Iterator[set[tuple[int, int]]]:
+def _candidates(
+    prepared: Sequence[_Prepared], days: tuple[dt.date, dt.date] | None = None
+) -> Iterator[set[tuple[int, int]]]:
     """Pairs worth scoring, one local day at a time: close starts, different sources, and
     sharing their UID, their URL or a title word. Day by day, so memory holds one day's
     pairs, not the whole window's (millions on a dense agenda); a multi-day event's pairs
-    may come twice."""
+    may come twice. `days`: only the pairs of the days from the first to the last."""
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for index, item in enumerate(prepared):
         for day in item.days:
-            by_day[day].append(index)
+            if days is None or days[0] <= day <= days[1]:
+                by_day[day].append(index)
     for day in sorted(by_day):
         # Keys are tuples (kind, value, territory): no string built per word and record.
         keys: dict[tuple[str, str, str | None], list[int]] = defaultdict(list)
@@ -640,7 +645,7 @@ def _candidates(prepared: Sequence[_Prepared]) -> Iterator[set[tuple[int, int]]]
 class _Clusters:
     """Union-find that refuses a union joining two records of one source or a split pair."""
 
-    def __init__(self, records: Sequence[DedupRecord], split: frozenset[frozenset[str]]):
+    def __init__(self, records: Sequence[Member], split: frozenset[frozenset[str]]):
         self.records = records
         self.parent = list(range(len(records)))
         # Sets only for merged roots: most records stay alone, and two sets per record
@@ -695,6 +700,42 @@ class Decisions:
     doubtful: list[JudgedPair]  # pairs between the thresholds, left apart for an admin
 
 
+class Member(Protocol):
+    """What clustering needs of an occurrence (a DedupRecord has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def first_seen(self) -> dt.datetime | None: ...
+
+
+def score(
+    records: Sequence[DedupRecord],
+    tz: ZoneInfo = PARIS,
+    weights: WordWeights | None = None,
+    days: tuple[dt.date, dt.date] | None = None,
+    texts: Texts | None = None,
+) -> list[JudgedPair]:
+    """The pairs worth keeping (merged or doubtful) among records, each once, the first of
+    a pair earlier in `records`; `days`: only pairs compared on those days (the first to
+    the last), so a long window can be scored a few days at a time, sharing `texts`. Word
+    weights are learnt from the records' own titles unless given."""
+    texts = texts or Texts()
+    prepared = [_prepare(r, tz, texts) for r in records]
+    if weights is None:  # from each distinct title's words, worked out once above
+        weights = WordWeights.counted([found[0] for found in texts.titles.values()])
+    scored: dict[tuple[int, int], Verdict] = {}
+    for pairs in _candidates(prepared, days):
+        for i, j in pairs:
+            if (i, j) not in scored:
+                verdict = _judge(prepared[i], prepared[j], weights)
+                if verdict.score >= REVIEW_AT:
+                    scored[i, j] = verdict
+    return [JudgedPair(records[i].id, records[j].id, v) for (i, j), v in scored.items()]
+
+
 def decide(
     records: Sequence[DedupRecord],
     previous: Mapping[str, str] | None = None,
@@ -704,38 +745,44 @@ def decide(
 ) -> Decisions:
     """Clusters, the evidence of each merge, and the doubtful pairs. Word weights are learnt
     from the records' own titles unless given."""
-    texts = _Texts()
-    prepared = [_prepare(r, tz, texts) for r in records]
-    if weights is None:  # from each distinct title's words, worked out once above
-        weights = WordWeights.counted([found[0] for found in texts.titles.values()])
-    del texts
-    index = {r.id: n for n, r in enumerate(records)}
-    groups = _Clusters(records, overrides.split)
+    return settle(records, score(records, tz, weights), previous, overrides)
+
+
+def settle(
+    members: Sequence[Member],
+    scored: Iterable[JudgedPair],
+    previous: Mapping[str, str] | None = None,
+    overrides: Overrides = Overrides(),
+) -> Decisions:
+    """Clusters from scored pairs: the best first, never two occurrences of one source in
+    one event, admin overrides first. Ties go in the members' order, so the pairs of a
+    window scored a few days at a time settle as if scored at once; pairs naming an
+    occurrence not among the members are ignored."""
+    index = {m.id: n for n, m in enumerate(members)}
+    groups = _Clusters(members, overrides.split)
     for forced in sorted(sorted(p) for p in overrides.merge):
         ids = [index[i] for i in forced if i in index]
         if len(ids) == 2:
             groups.union(ids[0], ids[1], forced=True)
-    scored: dict[tuple[int, int], Verdict] = {}
-    for pairs in _candidates(prepared):
-        for i, j in pairs:
-            if (i, j) not in scored:
-                verdict = _judge(prepared[i], prepared[j], weights)
-                if verdict.score >= REVIEW_AT:
-                    scored[i, j] = verdict
+    ranked: dict[tuple[int, int], JudgedPair] = {}
+    for pair in scored:
+        i, j = index.get(pair.first), index.get(pair.second)
+        if i is not None and j is not None:
+            ranked[min(i, j), max(i, j)] = pair
     merged: list[JudgedPair] = []
     doubtful: list[JudgedPair] = []
     decided = overrides.merge | overrides.split
-    for (i, j), verdict in sorted(scored.items(), key=lambda s: (-s[1].score, s[0])):
-        pair = JudgedPair(records[i].id, records[j].id, verdict)
-        if verdict.merge:
+    for (i, j), pair in sorted(ranked.items(), key=lambda s: (-s[1].verdict.score, s[0])):
+        if pair.verdict.merge:
             if groups.union(i, j):
                 merged.append(pair)
         elif frozenset((pair.first, pair.second)) not in decided:
             doubtful.append(pair)
-    members: dict[int, list[DedupRecord]] = defaultdict(list)
-    for n, record in enumerate(records):
-        members[groups.find(n)].append(record)
-    clusters = _stable_ids(list(members.values()), previous or {})
+    del ranked
+    together: dict[int, list[Member]] = defaultdict(list)
+    for n, member in enumerate(members):
+        together[groups.find(n)].append(member)
+    clusters = _stable_ids(list(together.values()), previous or {})
     # A doubt between two occurrences already in one event (through others) is settled.
     doubtful = [p for p in doubtful if clusters[p.first] != clusters[p.second]]
     return Decisions(clusters, merged, doubtful)
@@ -751,14 +798,14 @@ def cluster(
     return decide(records, previous, overrides, tz).clusters
 
 
-def _stable_ids(groups: list[list[DedupRecord]], previous: Mapping[str, str]) -> dict[str, str]:
+def _stable_ids(groups: list[list[Member]], previous: Mapping[str, str]) -> dict[str, str]:
     """Each cluster keeps the id most of its members had (oldest member first on a tie);
     an id goes to one cluster only, the largest claiming it."""
     result: dict[str, str] = {}
     taken: set[str] = set()
     far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
 
-    def age(record: DedupRecord) -> tuple[dt.datetime, str]:
+    def age(record: Member) -> tuple[dt.datetime, str]:
         return (record.first_seen or far_past, record.id)
 
     for group in sorted(groups, key=len, reverse=True):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -25,7 +24,7 @@ from concurrent.futures import (
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,28 +43,26 @@ from aggregator.budget import (
 from aggregator.fetch import FetchLimits, UrlGuard, fetch, make_session
 from aggregator.guard import make_guard
 from aggregator.model import (
-    EventIntent,
     FeedFetched,
     FetchOutcome,
-    ParseError,
     RefreshResult,
     SourceConfig,
     SourceState,
 )
-from aggregator.normalise import normalise
-from aggregator.parse import Window, parse_document
+from aggregator.parse import Window
+from aggregator.prepare import ParseOptions, Prepared, prepare
 from aggregator.settings import Settings
 from aggregator.store import analyze, write
 from aggregator.store.clusters import recluster
 from aggregator.store.locks import Busy, SourceLocks
 from aggregator.store.schema import events, sources
-from aggregator.territory import load_gazetteer, tag_events
 
 log = logging.getLogger("aggregator.refresh")
 ANALYZE_AFTER = 1000  # changed occurrences in one refresh that call for fresh statistics
 # A batch this large gets AGENDA_PARSE_PROCESSES parser processes; a smaller one (a
 # scheduled run refreshes one source) gets one, which is cheaper to start.
 PARALLEL_FROM = 8
+PARSERS = "aggregator.prepare"  # what the parser processes import: not this module
 BUSY = "Une autre mise à jour de cette source est en cours depuis trop longtemps : réessayez"
 Progress = Callable[[int, int, RefreshResult], None]
 
@@ -106,13 +103,13 @@ class RefreshOptions:
             ),
         )
 
+    @property
+    def parsing(self) -> ParseOptions:
+        """What the parser processes need (pickled to them: no guard, no session)."""
+        return ParseOptions(self.timezone, self.past_days, self.future_days, self.aliases)
+
     def window(self, now: dt.datetime) -> Window:
-        today = now.astimezone(dt.UTC).date()
-        return Window(
-            now - dt.timedelta(days=self.past_days),
-            now + dt.timedelta(days=self.future_days),
-            today,
-        )
+        return self.parsing.window(now)
 
 
 def load_state(engine: sa.Engine, source_id: str) -> SourceState:
@@ -133,74 +130,6 @@ def _upcoming_count(engine: sa.Engine, source_id: str, now: dt.datetime) -> int:
             events.c.start_at >= now,
         )
         return int(conn.execute(query).scalar_one())
-
-
-def in_window(intent: EventIntent, window: Window) -> bool:
-    last = intent.end or intent.start
-    return last >= window.start and intent.start < window.end
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A fetched document once parsed, normalised and tagged (or why it could not be)."""
-
-    intents: list[EventIntent]
-    warnings: list[str]
-    skipped: int
-    seconds: float
-    error: str | None = None
-    rows: list[dict[str, object]] | None = None  # write.event_rows(intents)
-    kind: str | None = None  # what the document turned out to be (ics, rss, ...)
-
-
-def prepare(
-    source: SourceConfig, fetched: FeedFetched, options: RefreshOptions, now: dt.datetime
-) -> Prepared:
-    """The pure stages for one document: no database, so it may run in another process."""
-    started = time.monotonic()
-    window = options.window(now)
-    assert fetched.body is not None
-    try:
-        parsed = parse_document(
-            fetched.body,
-            source.kind,
-            window,
-            base_url=fetched.final_url if not source.is_local else None,
-            content_type=fetched.content_type,
-            pubdate_is_start=source.pubdate_is_start,
-        )
-    except ParseError as exc:
-        return Prepared([], [], 0, time.monotonic() - started, error=str(exc))
-    warnings = list(parsed.warnings)
-    intents = [
-        i for i in normalise(parsed, source, options.timezone, warnings) if in_window(i, window)
-    ]
-    gazetteer = load_gazetteer(dict(options.aliases))
-    try:
-        intents = tag_events(intents, gazetteer, source.territory)
-        rows = write.event_rows(intents)
-    except Exception:  # one event breaks a later stage: it alone is skipped, never the feed
-        intents, rows = _one_by_one(intents, gazetteer, source.territory, warnings)
-    seconds = time.monotonic() - started
-    kind = str(parsed.kind)  # what parse_document found: ics, rss, atom, jsonld
-    return Prepared(intents, warnings, parsed.skipped, seconds, rows=rows, kind=kind)
-
-
-def _one_by_one(
-    intents: list[EventIntent], gazetteer: Any, territory: str | None, warnings: list[str]
-) -> tuple[list[EventIntent], list[dict[str, object]]]:
-    kept: list[EventIntent] = []
-    rows: list[dict[str, object]] = []
-    for intent in intents:
-        try:
-            (tagged,) = tag_events([intent], gazetteer, territory)
-            (row,) = write.event_rows([tagged])
-        except Exception as exc:
-            warnings.append(f"Événement « {intent.title} » ignoré : {exc!r}")
-            continue
-        kept.append(tagged)
-        rows.append(row)
-    return kept, rows
 
 
 def ingest(
@@ -251,7 +180,7 @@ def _parser_pool(options: RefreshOptions, batch: int) -> ProcessPoolExecutor | N
     if options.parse_processes <= 0:
         return None
     processes = min(options.parse_processes, batch) if batch >= PARALLEL_FROM else 1
-    return parser_pool(max(1, processes), options.budget, __name__)
+    return parser_pool(max(1, processes), options.budget, PARSERS)
 
 
 def refresh(
@@ -274,7 +203,7 @@ def refresh(
     results: list[RefreshResult] = []
     parsers = _parser_pool(options, len(chosen))
     # What a worker process needs (the guard only serves fetching, here in this process).
-    portable = replace(options, guard=None)
+    portable = options.parsing
     cpu, memory = options.budget.cpu_seconds, options.budget.memory_bytes
 
     locks = SourceLocks(engine)
@@ -322,7 +251,7 @@ def refresh(
                                     within, cpu, memory, prepare, source, fetched, portable, moment
                                 )
                             except BrokenProcessPool:
-                                prepared = _alone(source, fetched, portable, moment)
+                                prepared = _alone(source, fetched, portable, moment, options.budget)
                                 parsers = _renewed(parsers, options, len(chosen))
                             else:
                                 parsing[parse] = (source, fetched)
@@ -333,7 +262,7 @@ def refresh(
                         source, fetched = parsing.pop(future)
                         maybe = _prepared(source, future)
                         if maybe is None:  # its parser process died: once more, alone
-                            maybe = _alone(source, fetched, portable, moment)
+                            maybe = _alone(source, fetched, portable, moment, options.budget)
                             if parsers is not None and not parsing:
                                 parsers = _renewed(parsers, options, len(chosen))
                         finish(_ingest_guarded(engine, source, fetched, options, moment, maybe))
@@ -347,8 +276,9 @@ def refresh(
         # Only the days the changes fall on, unless sources went (their events, everywhere).
         touched = None if retired else [span for r in results for span in r.touched]
         clustered = recluster(
-            engine, options.window(moment).start, ZoneInfo(options.timezone), touched
-        )
+            engine, options.window(moment).start, ZoneInfo(options.timezone), touched,
+            processes=options.parse_processes,  # the parsers are done: their cores are free
+        )  # fmt: skip
         log.info(
             "dedup occurrences=%d clusters=%d changed=%d",
             clustered.occurrences, clustered.clusters, clustered.changed,
@@ -385,12 +315,16 @@ def _prepared(source: SourceConfig, future: Future[Prepared]) -> Prepared | None
 
 
 def _alone(
-    source: SourceConfig, fetched: FeedFetched, options: RefreshOptions, now: dt.datetime
+    source: SourceConfig,
+    fetched: FeedFetched,
+    options: ParseOptions,
+    now: dt.datetime,
+    budget: Budget,
 ) -> Prepared:
     """A document whose parser process died, parsed again in a process of its own: if that
     dies too, the document is what kills it, and it is a failed fetch."""
     try:
-        return run_alone(options.budget, __name__, prepare, source, fetched, options, now)
+        return run_alone(budget, PARSERS, prepare, source, fetched, options, now)
     except (OverBudget, ParserDied) as exc:
         log.warning("parse source=%s failed alone: %s", source.id, exc)
         return Prepared([], [], 0, 0.0, error=str(exc))

@@ -13,7 +13,8 @@ from aggregator.budget import Budget, OverBudget, ParserDied, run_alone
 from aggregator.fetch import FetchLimits, fetch, make_session
 from aggregator.guard import UnsafeUrl, check_url, make_guard
 from aggregator.model import EventIntent, FetchOutcome, SourceConfig
-from aggregator.pipeline import RefreshOptions, prepare
+from aggregator.pipeline import PARSERS, RefreshOptions
+from aggregator.prepare import prepare
 
 PREVIEW_EVENTS = 10
 PREVIEW_LIMITS = FetchLimits(timeout=10, deadline=20)  # an admin is waiting
@@ -62,7 +63,7 @@ def preview_url(
     # (a web worker) itself.
     options = RefreshOptions(timezone=timezone, past_days=1, future_days=365, budget=budget)
     try:
-        prepared = run_alone(budget, "aggregator.pipeline", prepare, probe, fetched, options, now)
+        prepared = run_alone(budget, PARSERS, prepare, probe, fetched, options.parsing, now)
     except (OverBudget, ParserDied) as exc:
         return Preview(url, error=str(exc))
     if prepared.error is not None:

@@ -29,6 +29,7 @@ from aggregator.model import (
     RefreshResult,
     SourceConfig,
 )
+from aggregator.prepare import prepare
 from aggregator.store import write
 from aggregator.store.clusters import recluster
 from aggregator.store.locks import SourceLocks
@@ -209,7 +210,6 @@ def publish(engine: sa.Engine, options: Any, now: dt.datetime | None = None) -> 
 
 
 def _publish(engine: sa.Engine, options: Any, now: dt.datetime) -> RefreshResult:
-    from aggregator.pipeline import prepare  # (the pipeline imports the store, as we do)
 
     started = time.monotonic()
     tz = ZoneInfo(options.timezone)

@@ -286,7 +286,7 @@ class Scheduler:
             self.last_whole = now
         done = recluster(
             self.engine, self.options.window(now).start, ZoneInfo(self.options.timezone),
-            touched,
+            touched, processes=self.options.parse_processes,
         )  # fmt: skip
         log.info("dedup clusters=%d changed=%d", done.clusters, done.changed)
 

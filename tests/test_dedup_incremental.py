@@ -219,3 +219,47 @@ def test_refreshing_one_changed_source_reworks_only_its_days(
     assert "occurrences=6 " in line  # that day's six markets, not the 180 occurrences
     assert len(set(state(engine)[0].values())) == 6 * 29 + 2  # f2's market stands apart
     engine.dispose()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_whole_recluster_scored_by_days_and_in_processes_ends_as_one_at_once(
+    db_url: str, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scored a few days at a time, here or in two worker processes reading the database
+    themselves, a window settles exactly as when scored at once: multi-day events across
+    stretches, an admin's merge and split, ties in the same order."""
+    from aggregator.store import by_days
+
+    monkeypatch.setattr(by_days, "DAYS_AT_ONCE", 3)  # many stretches, festivals across them
+    monkeypatch.setattr(by_days, "PARALLEL_FROM", 0)  # processes even for a small agenda
+    engine = open_engine(db_url)
+    feeds = agenda(seed)
+    sync_sources(engine, [SourceConfig(id=s, name=s, url=f"/x/{s}") for s in feeds])
+    for source, intents in feeds.items():
+        store(engine, source, intents)
+    recluster(engine, SINCE, PARIS, processes=0)
+    clusters, _ = state(engine)
+    merged = sorted(c for c in set(clusters.values()) if list(clusters.values()).count(c) > 1)
+    a, b = sorted(state(engine)[0])[:2]
+    record_override(engine, "merge", a, b, "camille", NOW)
+    record_override(engine, "split", merged[0], merged[1], "camille", NOW)
+    spanning = 0
+    with engine.connect() as conn:
+        for row in conn.execute(sa.select(events.c.start_at, events.c.end_at)
+                                .where(events.c.all_day)):  # fmt: skip
+            days = (row.end_at - row.start_at).days
+            spanning += days >= 2
+    assert spanning  # festivals that some stretch boundary cuts
+
+    outcomes = []
+    for processes in (0, 1, 2):
+        with engine.begin() as conn:  # each from scratch: every occurrence alone
+            conn.execute(events.update().values(cluster_id=events.c.public_id))
+            conn.execute(dedup_pairs.delete())
+        done = recluster(engine, SINCE, PARIS, processes=processes)
+        outcomes.append((done, state(engine)))
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[2] == outcomes[0]
+    done, (clusters, pairs) = outcomes[0]
+    assert done.changed and len(set(clusters.values())) < len(clusters) and pairs
+    engine.dispose()

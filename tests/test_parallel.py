@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from aggregator import budget, pipeline
+from aggregator import budget
+from aggregator import prepare as stages
 from aggregator.model import SourceConfig
 from aggregator.pipeline import PARALLEL_FROM, RefreshOptions, refresh
 from aggregator.store import make_engine, migrate
@@ -118,7 +119,7 @@ def test_documents_a_dead_parser_process_held_are_parsed_again_alone(
     monkeypatch.setattr(budget, "ProcessPoolExecutor", DyingPool)
     DyingPool.killed = False
     # Never in this process (parser processes fork from a server that has the real one).
-    monkeypatch.setattr(pipeline, "parse_document", _parsed_in_the_refreshing_process)
+    monkeypatch.setattr(stages, "parse_document", _parsed_in_the_refreshing_process)
 
     results = refresh(engine, configs, PARALLEL, now=NOW)
 
@@ -142,7 +143,7 @@ def test_a_document_that_kills_its_parser_fails_and_keeps_the_last_good_events(
     before = stored(engine)
     feeds(tmp_path, len(configs), variant=1)
     monkeypatch.setattr(budget, "ProcessPoolExecutor", AlwaysDyingPool)
-    monkeypatch.setattr(pipeline, "parse_document", _parsed_in_the_refreshing_process)
+    monkeypatch.setattr(stages, "parse_document", _parsed_in_the_refreshing_process)
 
     results = refresh(engine, configs, PARALLEL, now=NOW)
 

@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from aggregator.dedup import (
-    DedupRecord,
     JudgedPair,
     Overrides,
     decide,
     pairs_from,
+    settle,
 )
 from aggregator.dedup_words import WordWeights
 from aggregator.store import version
+from aggregator.store.by_days import in_window, records_where, scored_by_days
 from aggregator.store.schema import dedup_overrides, dedup_pairs, events
 from aggregator.store.write import retire_sources
 
@@ -44,13 +45,15 @@ def _overrides(conn: sa.Connection) -> Overrides:
 
 
 Span = tuple[dt.datetime, dt.datetime]  # an occurrence's start and end (or start), UTC
-COLUMNS = ("public_id", "source_id", "title", "start_at", "end_at", "all_day", "location",
-           "territory", "uid", "url", "first_seen_at", "cluster_id")  # fmt: skip
 INCREMENTAL_DAYS = 120  # past this many days to redo, a whole recluster costs about the same
 
 
 def recluster(
-    engine: sa.Engine, since: dt.datetime, tz: ZoneInfo, touched: Sequence[Span] | None = None
+    engine: sa.Engine,
+    since: dt.datetime,
+    tz: ZoneInfo,
+    touched: Sequence[Span] | None = None,
+    processes: int = 1,
 ) -> ReclusterResult:
     """Cluster the active occurrences ending after `since`; write the ids that changed.
 
@@ -64,25 +67,38 @@ def recluster(
     every few hours by the scheduler) settles both. The stored pairs of every occurrence
     worked out are rewritten, so a doubtful pair between a member met on another day and
     an occurrence of that day left out also waits for the whole recluster. Tested against
-    whole reclusters."""
+    whole reclusters.
+
+    A whole recluster scores the window a few days at a time (aggregator.store.by_days):
+    in this process (`processes=1`), or in that many processes, which share the scoring of
+    a large window (both cores). Only pairs cross days, so memory holds one stretch of
+    days' occurrences, not the window's. `processes=0` scores the whole window at once
+    (the way before, kept for comparison)."""
     with engine.begin() as conn:
-        window = [events.c.removed_at.is_(None),
-                  sa.or_(events.c.end_at >= since, events.c.start_at >= since)]  # fmt: skip
+        window = in_window(since)
         overrides = _overrides(conn)
-        weights = None
-        where = window
+        decisions = None
         if touched is not None:
             if not touched:
                 return ReclusterResult(0, 0, 0, 0)
             days, nearby = _nearby(conn, window, touched, tz, overrides)
             if len(days) <= INCREMENTAL_DAYS:
-                titles = conn.execute(sa.select(events.c.title).where(*window).distinct())
-                weights = WordWeights.learn(titles.scalars())  # as decide() learns them
-                where = [*window, nearby]
+                records, previous = records_where(conn, [*window, nearby])
+                weights = window_weights(conn, window)  # as decide() would learn them
+                decisions = decide(records, previous, overrides, tz, weights)
+                count = len(records)
             else:
                 touched = None  # most of the window: a whole recluster
-        records, previous = _records(conn, where)
-        decisions = decide(records, previous, overrides, tz, weights)
+        if decisions is None and processes == 0:
+            records, previous = records_where(conn, window)
+            decisions = decide(records, previous, overrides, tz)
+            count = len(records)
+        elif decisions is None:
+            weights = window_weights(conn, window)
+            with scored_by_days(engine, conn, since, tz, weights, processes) as scored:
+                members, previous = _clustering_members(conn, window)
+                decisions = settle(members, scored, previous, overrides)
+            count = len(members)
         clusters = decisions.clusters
         _write_pairs(conn, decisions.merged, decisions.doubtful,
                      None if touched is None else list(clusters))  # fmt: skip
@@ -100,36 +116,43 @@ def recluster(
                 changed,
             )
     return ReclusterResult(
-        len(records), len(set(clusters.values())), len(changed), len(decisions.doubtful)
+        count, len(set(clusters.values())), len(changed), len(decisions.doubtful)
     )
 
 
-def _records(
-    conn: sa.Connection, where: Sequence[sa.ColumnElement[bool]]
-) -> tuple[list[DedupRecord], dict[str, str]]:
-    # Streamed in batches: a list of 100k result rows beside the records would double the
-    # memory this step needs. In a fixed order, so that a recluster of some days decides
-    # ties as the whole one does.
+def window_weights(conn: sa.Connection, window: Sequence[sa.ColumnElement[bool]]) -> WordWeights:
+    """Word weights from the distinct titles of the whole window."""
+    titles = conn.execute(sa.select(events.c.title).where(*window).distinct())
+    return WordWeights.learn(titles.scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    id: str
+    source_id: str
+    first_seen: dt.datetime | None
+
+
+def _clustering_members(
+    conn: sa.Connection, window: Sequence[sa.ColumnElement[bool]]
+) -> tuple[list[_Member], dict[str, str]]:
+    """What clustering needs of every occurrence (not its texts), in records_where's
+    order."""
     rows = conn.execute(
-        sa.select(*(events.c[name] for name in COLUMNS))
-        .where(*where)
+        sa.select(events.c.public_id, events.c.source_id, events.c.first_seen_at,
+                  events.c.cluster_id)
+        .where(*window)
         .order_by(events.c.start_at, events.c.public_id)
         .execution_options(yield_per=5000)
-    )
-    records: list[DedupRecord] = []
+    )  # fmt: skip
+    members: list[_Member] = []
     previous: dict[str, str] = {}
-    # The occurrences of a series repeat their texts: keep one copy of each.
-    texts: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for r in rows:
-        records.append(DedupRecord(
-            id=r.public_id, source_id=r.source_id, title=texts.setdefault(r.title, r.title),
-            start=r.start_at, end=r.end_at, all_day=r.all_day,
-            location=texts.setdefault(r.location, r.location), territory=r.territory,
-            uid=texts.setdefault(r.uid, r.uid), url=r.url and texts.setdefault(r.url, r.url),
-            first_seen=r.first_seen_at,
-        ))  # fmt: skip
+        members.append(_Member(r.public_id, sources.setdefault(r.source_id, r.source_id),
+                               r.first_seen_at))  # fmt: skip
         previous[r.public_id] = r.cluster_id
-    return records, previous
+    return members, previous
 
 
 def _local_days(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> set[dt.date]:

@@ -1,0 +1,164 @@
+"""Dedup scoring of a long window a few days at a time, here or in worker processes.
+
+Two occurrences are compared only when they share a local day (aggregator.dedup), so the
+window's pairs are the union of each stretch of days' pairs: a stretch's occurrences are
+read, scored and dropped before the next, and memory holds one stretch, not 100k
+occurrences with their prepared texts. Stretches are independent, so several processes can
+score them side by side: each reads its stretches from the database itself (only the pairs
+travel back) with the window's word weights, given once. The caller settles the clusters
+from all the pairs (dedup.settle).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import multiprocessing
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from aggregator.dedup import MAX_ALL_DAY_DAYS, DedupRecord, JudgedPair, Texts, score
+from aggregator.dedup_words import WordWeights
+from aggregator.store.schema import events
+
+DAYS_AT_ONCE = 7  # a week of a dense agenda: a few thousand occurrences
+# Fewer occurrences than this are scored here: starting processes would cost more.
+PARALLEL_FROM = 20_000
+COLUMNS = ("public_id", "source_id", "title", "start_at", "end_at", "all_day", "location",
+           "territory", "uid", "url", "first_seen_at", "cluster_id")  # fmt: skip
+
+
+def records_where(
+    conn: sa.Connection, where: Sequence[sa.ColumnElement[bool]]
+) -> tuple[list[DedupRecord], dict[str, str]]:
+    """The occurrences to compare, and their cluster ids now."""
+    # Streamed in batches: a list of 100k result rows beside the records would double the
+    # memory this step needs. In a fixed order, so that a recluster of some days decides
+    # ties as the whole one does.
+    rows = conn.execute(
+        sa.select(*(events.c[name] for name in COLUMNS))
+        .where(*where)
+        .order_by(events.c.start_at, events.c.public_id)
+        .execution_options(yield_per=5000)
+    )
+    records: list[DedupRecord] = []
+    previous: dict[str, str] = {}
+    # The occurrences of a series repeat their texts: keep one copy of each.
+    texts: dict[str, str] = {}
+    for r in rows:
+        records.append(DedupRecord(
+            id=r.public_id, source_id=r.source_id, title=texts.setdefault(r.title, r.title),
+            start=r.start_at, end=r.end_at, all_day=r.all_day,
+            location=texts.setdefault(r.location, r.location), territory=r.territory,
+            uid=texts.setdefault(r.uid, r.uid), url=r.url and texts.setdefault(r.url, r.url),
+            first_seen=r.first_seen_at,
+        ))  # fmt: skip
+        previous[r.public_id] = r.cluster_id
+    return records, previous
+
+
+def in_window(since: dt.datetime) -> list[sa.ColumnElement[bool]]:
+    """The active occurrences ending after `since`: those a recluster works on."""
+    return [events.c.removed_at.is_(None),
+            sa.or_(events.c.end_at >= since, events.c.start_at >= since)]  # fmt: skip
+
+
+Stretch = tuple[dt.date, dt.date]  # first and last local day
+
+
+def stretches(conn: sa.Connection, since: dt.datetime, tz: ZoneInfo) -> list[Stretch]:
+    """The window's local days, DAYS_AT_ONCE at a time."""
+    first, last = conn.execute(
+        sa.select(sa.func.min(events.c.start_at), sa.func.max(events.c.start_at))
+        .where(*in_window(since))
+    ).one()  # fmt: skip
+    if first is None:
+        return []
+    day = first.astimezone(tz).date()
+    # An all-day occurrence is compared on its first MAX_ALL_DAY_DAYS days.
+    end = last.astimezone(tz).date() + dt.timedelta(days=MAX_ALL_DAY_DAYS - 1)
+    found = []
+    while day <= end:
+        found.append((day, min(end, day + dt.timedelta(days=DAYS_AT_ONCE - 1))))
+        day += dt.timedelta(days=DAYS_AT_ONCE)
+    return found
+
+
+def score_stretch(
+    conn: sa.Connection,
+    since: dt.datetime,
+    stretch: Stretch,
+    tz: ZoneInfo,
+    weights: WordWeights,
+    texts: Texts | None = None,
+) -> list[JudgedPair]:
+    """The pairs compared on these days: every occurrence of the window on one of them."""
+    first, last = stretch
+    low = dt.datetime.combine(first, dt.time(), tz)
+    high = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz)
+    on_days = [
+        events.c.start_at < high,
+        # (an index range: nothing starting earlier is compared on these days)
+        events.c.start_at >= low - dt.timedelta(days=MAX_ALL_DAY_DAYS),
+        sa.or_(events.c.start_at >= low, sa.and_(events.c.all_day, events.c.end_at > low)),
+    ]
+    records, _ = records_where(conn, [*in_window(since), *on_days])
+    return score(records, tz, weights, stretch, texts)
+
+
+@contextlib.contextmanager
+def scored_by_days(
+    engine: sa.Engine,
+    conn: sa.Connection,
+    since: dt.datetime,
+    tz: ZoneInfo,
+    weights: WordWeights,
+    processes: int = 1,
+) -> Iterator[Iterator[JudgedPair]]:
+    """Every pair of the window worth keeping, a stretch of days at a time: read through
+    `conn` here as the pairs are asked for, or by `processes` worker processes with
+    connections of their own, started at once (so the caller's own reading meanwhile runs
+    beside them). Not in processes for an in-memory SQLite database, which only this
+    process sees."""
+    found = stretches(conn, since, tz)
+    url = engine.url
+    shared = not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+    if processes > 1 and len(found) > 1 and shared:
+        count = sa.select(sa.func.count()).select_from(events).where(*in_window(since))
+        processes = processes if conn.execute(count).scalar_one() >= PARALLEL_FROM else 1
+    if processes <= 1 or len(found) < 2 or not shared:
+        texts = Texts()  # a series' titles and a venue's places, worked out once
+        yield (pair for stretch in found
+               for pair in score_stretch(conn, since, stretch, tz, weights, texts))  # fmt: skip
+        return
+    # forkserver: the caller may have threads (scheduler, web server), see aggregator.budget.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    address = url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(
+        min(processes, len(found)), mp_context=context, initializer=_start_worker,
+        initargs=(address, since, str(tz), weights),
+    ) as pool:  # fmt: skip
+        results = pool.map(_score_in_worker, found)  # every stretch submitted now
+        yield (pair for pairs in results for pair in pairs)
+
+
+# A worker's state, set once by _start_worker: its engine and what every stretch shares.
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(address: str, since: dt.datetime, tz: str, weights: WordWeights) -> None:
+    from aggregator.store import make_engine
+
+    _worker.update(engine=make_engine(address), since=since, tz=ZoneInfo(tz), weights=weights,
+                   texts=Texts())  # fmt: skip
+
+
+def _score_in_worker(stretch: Stretch) -> list[JudgedPair]:
+    w = _worker
+    with w["engine"].connect() as conn:
+        return score_stretch(conn, w["since"], stretch, w["tz"], w["weights"], w["texts"])
