@@ -48,6 +48,17 @@ TTL = dt.timedelta(hours=1)
 STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 
 
+class _Text(icalendar.vText):
+    """TEXT escaped as RFC 5545 says (backslash first, then ; , and line breaks).
+    icalendar 7.3 first turns a literal backslash-N of the text into a line break, so a
+    title holding "\\N" (a path, a failed escape) reached subscribers changed."""
+
+    def to_ical(self) -> bytes:
+        text = str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+        return text.encode()  # UTF-8, as icalendar writes
+
+
 def _description(event: EventRow, page_url: str) -> str:
     parts = [event.description] if event.description else []
     publishers = ", ".join(s.name for s in event.sources)
@@ -74,13 +85,13 @@ def vevent(event: EventRow, tz: ZoneInfo, page_url: str) -> icalendar.Event:
         if event.end is not None:
             item.add("dtend", event.end.astimezone(tz))
     cancelled = event.status == "cancelled" or event.removed_at is not None
-    item.add("summary", event.title)
+    item.add("summary", _Text(event.title))
     item.add("status", "CANCELLED" if cancelled else STATUS.get(event.status, "CONFIRMED"))
     # Removal is a change subscribers must apply: it raises SEQUENCE (RFC 5545 3.8.7.4).
     item.add("sequence", event.sequence + (1 if event.removed_at else 0))
-    item.add("description", _description(event, page_url))
+    item.add("description", _Text(_description(event, page_url)))
     if event.location:
-        item.add("location", event.location)
+        item.add("location", _Text(event.location))
     if event.geo:
         item.add("geo", event.geo)
     item.add("url", event.url or page_url)
