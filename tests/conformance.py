@@ -38,7 +38,7 @@ from aggregator.normalise import normalise
 from aggregator.parse import Window, parse_document
 from aggregator.parse.ics import decode, repair
 from aggregator.parse.tzid import resolve_tzid
-from aggregator.pipeline import in_window
+from aggregator.prepare import in_window
 from tests.conftest import source
 
 JS = Path(__file__).parent / "js"
