@@ -318,8 +318,12 @@ def tag_events(
     # The occurrences of a series, and a source's events at its usual venues, ask the same
     # question again and again: answer each once (tag_territory is pure).
     known: dict[tuple[str, tuple[float, float] | None, str], str | None] = {}
+    wordless: dict[str, bool] = {}
     for intent in intents:
-        key = (intent.location, intent.geo, intent.title)
+        # The title counts only for a location without words ("en ligne" in the title).
+        if intent.location not in wordless:
+            wordless[intent.location] = not _words(intent.location)
+        key = (intent.location, intent.geo, intent.title if wordless[intent.location] else "")
         if key not in known:
             guess = tag_territory(intent.location, gazetteer, intent.geo, default, intent.title)
             known[key] = guess.slug

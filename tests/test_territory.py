@@ -89,3 +89,27 @@ def test_every_commune_in_an_address_is_found(name: str) -> None:
     expected = {r["territory_slug"] for r in rows if r["name"] == name}
     guess = tag_territory(f"12 rue de la Paix, {name}", GAZETTEER)
     assert guess.slug in expected
+
+
+def test_tag_events_answers_once_per_place_but_reads_titles_without_one() -> None:
+    """A source's events at one venue share the answer; events with no place are told
+    apart by their titles (the answer is kept per place, and per title only there)."""
+    import datetime as dt
+
+    from aggregator.model import EventIntent
+    from aggregator.territory import tag_events
+
+    def event(uid: str, title: str, location: str) -> EventIntent:
+        return EventIntent(source_id="s", uid=uid, recurrence_id="", title=title,
+                           start=dt.datetime(2027, 1, 5, 18, tzinfo=dt.UTC), end=None,
+                           all_day=False, timezone="Europe/Paris", location=location)  # fmt: skip
+
+    tagged = tag_events(
+        [event("1", "Webinaire : les SCIC", ""), event("2", "Atelier", ""),
+         event("3", "Webinaire", "Gap"), event("4", "Atelier", "Gap"),
+         event("5", "Réunion en visio", " — "), event("6", "Réunion", " — ")],
+        GAZETTEER, None,
+    )  # fmt: skip
+    assert [e.territory for e in tagged] == [
+        "en-ligne", None, "gap-tallard-durance", "gap-tallard-durance", "en-ligne", None,
+    ]  # fmt: skip
