@@ -711,6 +711,14 @@ class Member(Protocol):
     def first_seen(self) -> dt.datetime | None: ...
 
 
+def forget() -> None:
+    """Empty the caches of worked-out texts (titles' words, places, word pairs): a process
+    scoring a long window a stretch at a time keeps memory to a few stretches' texts."""
+    for cached in (_place_similarity, _outside, _prefixes, _generic, _topic, same_word,
+                   title_words, rewrites):  # fmt: skip
+        cached.cache_clear()
+
+
 def score(
     records: Sequence[DedupRecord],
     tz: ZoneInfo = PARIS,

@@ -234,7 +234,8 @@ class WordWeights:
 
     @classmethod
     def learn(cls, titles: Iterable[str]) -> WordWeights:
-        return cls.counted([title_words(title) for title in set(titles)])
+        # Not through title_words' cache: a window's titles would fill it for nothing.
+        return cls.counted([_rewrite(title, LEXICON)[0] for title in set(titles)])
 
     @classmethod
     def counted(cls, titles: Collection[tuple[str, ...]]) -> WordWeights:

@@ -232,6 +232,7 @@ def test_a_whole_recluster_scored_by_days_and_in_processes_ends_as_one_at_once(
 
     monkeypatch.setattr(by_days, "DAYS_AT_ONCE", 3)  # many stretches, festivals across them
     monkeypatch.setattr(by_days, "PARALLEL_FROM", 0)  # processes even for a small agenda
+    monkeypatch.setattr(by_days, "TEXTS_AT_MOST", 10)  # texts started afresh (here) now and then
     engine = open_engine(db_url)
     feeds = agenda(seed)
     sync_sources(engine, [SourceConfig(id=s, name=s, url=f"/x/{s}") for s in feeds])

@@ -21,13 +21,16 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from aggregator.dedup import MAX_ALL_DAY_DAYS, DedupRecord, JudgedPair, Texts, score
+from aggregator.dedup import MAX_ALL_DAY_DAYS, DedupRecord, JudgedPair, Texts, forget, score
 from aggregator.dedup_words import WordWeights
 from aggregator.store.schema import events
 
 DAYS_AT_ONCE = 7  # a week of a dense agenda: a few thousand occurrences
 # Fewer occurrences than this are scored here: starting processes would cost more.
 PARALLEL_FROM = 20_000
+# Distinct titles worked out and kept for the next stretches (a series' occurrences share
+# theirs) before starting afresh: about 3 stretches of a dense agenda, 10-15 MB.
+TEXTS_AT_MOST = 5_000
 COLUMNS = ("public_id", "source_id", "title", "start_at", "end_at", "all_day", "location",
            "territory", "uid", "url", "first_seen_at", "cluster_id")  # fmt: skip
 
@@ -110,20 +113,39 @@ def score_stretch(
     return score(records, tz, weights, stretch, texts)
 
 
+class _Kept:
+    """The texts worked out for the stretches scored so far, started afresh (with the
+    dedup's caches) past TEXTS_AT_MOST titles."""
+
+    def __init__(self) -> None:
+        self.texts = Texts()
+
+    def __call__(self) -> Texts:
+        if len(self.texts.titles) > TEXTS_AT_MOST:
+            self.texts = Texts()
+            forget()
+        return self.texts
+
+
+def window_weights(conn: sa.Connection, since: dt.datetime) -> WordWeights:
+    """Word weights from the distinct titles of the whole window."""
+    titles = conn.execute(sa.select(events.c.title).where(*in_window(since)).distinct())
+    return WordWeights.learn(titles.scalars())
+
+
 @contextlib.contextmanager
 def scored_by_days(
     engine: sa.Engine,
     conn: sa.Connection,
     since: dt.datetime,
     tz: ZoneInfo,
-    weights: WordWeights,
     processes: int = 1,
 ) -> Iterator[Iterator[JudgedPair]]:
-    """Every pair of the window worth keeping, a stretch of days at a time: read through
-    `conn` here as the pairs are asked for, or by `processes` worker processes with
-    connections of their own, started at once (so the caller's own reading meanwhile runs
-    beside them). Not in processes for an in-memory SQLite database, which only this
-    process sees."""
+    """Every pair of the window worth keeping, a stretch of days at a time, with the word
+    weights of the whole window: read through `conn` here as the pairs are asked for, or by
+    `processes` worker processes with connections of their own, started at once (each
+    learns the weights itself, and the caller's own reading meanwhile runs beside them).
+    Not in processes for an in-memory SQLite database, which only this process sees."""
     found = stretches(conn, since, tz)
     url = engine.url
     shared = not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
@@ -131,9 +153,10 @@ def scored_by_days(
         count = sa.select(sa.func.count()).select_from(events).where(*in_window(since))
         processes = processes if conn.execute(count).scalar_one() >= PARALLEL_FROM else 1
     if processes <= 1 or len(found) < 2 or not shared:
-        texts = Texts()  # a series' titles and a venue's places, worked out once
+        weights = window_weights(conn, since)
+        kept = _Kept()  # a series' titles and a venue's places, worked out once
         yield (pair for stretch in found
-               for pair in score_stretch(conn, since, stretch, tz, weights, texts))  # fmt: skip
+               for pair in score_stretch(conn, since, stretch, tz, weights, kept()))  # fmt: skip
         return
     # forkserver: the caller may have threads (scheduler, web server), see aggregator.budget.
     context = multiprocessing.get_context("forkserver")
@@ -141,7 +164,7 @@ def scored_by_days(
     address = url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(
         min(processes, len(found)), mp_context=context, initializer=_start_worker,
-        initargs=(address, since, str(tz), weights),
+        initargs=(address, since, str(tz)),
     ) as pool:  # fmt: skip
         results = pool.map(_score_in_worker, found)  # every stretch submitted now
         yield (pair for pairs in results for pair in pairs)
@@ -151,14 +174,16 @@ def scored_by_days(
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(address: str, since: dt.datetime, tz: str, weights: WordWeights) -> None:
+def _start_worker(address: str, since: dt.datetime, tz: str) -> None:
     from aggregator.store import make_engine
 
-    _worker.update(engine=make_engine(address), since=since, tz=ZoneInfo(tz), weights=weights,
-                   texts=Texts())  # fmt: skip
+    engine = make_engine(address)
+    with engine.connect() as conn:
+        weights = window_weights(conn, since)
+    _worker.update(engine=engine, since=since, tz=ZoneInfo(tz), weights=weights, texts=_Kept())
 
 
 def _score_in_worker(stretch: Stretch) -> list[JudgedPair]:
     w = _worker
     with w["engine"].connect() as conn:
-        return score_stretch(conn, w["since"], stretch, w["tz"], w["weights"], w["texts"])
+        return score_stretch(conn, w["since"], stretch, w["tz"], w["weights"], w["texts"]())

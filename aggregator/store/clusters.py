@@ -16,9 +16,8 @@ from aggregator.dedup import (
     pairs_from,
     settle,
 )
-from aggregator.dedup_words import WordWeights
 from aggregator.store import version
-from aggregator.store.by_days import in_window, records_where, scored_by_days
+from aggregator.store.by_days import in_window, records_where, scored_by_days, window_weights
 from aggregator.store.schema import dedup_overrides, dedup_pairs, events
 from aggregator.store.write import retire_sources
 
@@ -84,7 +83,7 @@ def recluster(
             days, nearby = _nearby(conn, window, touched, tz, overrides)
             if len(days) <= INCREMENTAL_DAYS:
                 records, previous = records_where(conn, [*window, nearby])
-                weights = window_weights(conn, window)  # as decide() would learn them
+                weights = window_weights(conn, since)  # as decide() would learn them
                 decisions = decide(records, previous, overrides, tz, weights)
                 count = len(records)
             else:
@@ -94,8 +93,7 @@ def recluster(
             decisions = decide(records, previous, overrides, tz)
             count = len(records)
         elif decisions is None:
-            weights = window_weights(conn, window)
-            with scored_by_days(engine, conn, since, tz, weights, processes) as scored:
+            with scored_by_days(engine, conn, since, tz, processes) as scored:
                 members, previous = _clustering_members(conn, window)
                 decisions = settle(members, scored, previous, overrides)
             count = len(members)
@@ -118,12 +116,6 @@ def recluster(
     return ReclusterResult(
         count, len(set(clusters.values())), len(changed), len(decisions.doubtful)
     )
-
-
-def window_weights(conn: sa.Connection, window: Sequence[sa.ColumnElement[bool]]) -> WordWeights:
-    """Word weights from the distinct titles of the whole window."""
-    titles = conn.execute(sa.select(events.c.title).where(*window).distinct())
-    return WordWeights.learn(titles.scalars())
 
 
 @dataclass(frozen=True, slots=True)
