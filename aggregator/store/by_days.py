@@ -160,6 +160,8 @@ def scored_by_days(
         return
     # forkserver: the caller may have threads (scheduler, web server), see aggregator.budget.
     context = multiprocessing.get_context("forkserver")
+    # One fork server per process: if the parser processes started it, it keeps their
+    # preload (aggregator.prepare) and these workers import this module themselves.
     context.set_forkserver_preload([__name__])
     address = url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(
