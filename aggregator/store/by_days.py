@@ -64,7 +64,7 @@ def records_where(
     return records, previous
 
 
-def in_window(since: dt.datetime) -> list[sa.ColumnElement[bool]]:
+def active_since(since: dt.datetime) -> list[sa.ColumnElement[bool]]:
     """The active occurrences ending after `since`: those a recluster works on."""
     return [events.c.removed_at.is_(None),
             sa.or_(events.c.end_at >= since, events.c.start_at >= since)]  # fmt: skip
@@ -73,14 +73,14 @@ def in_window(since: dt.datetime) -> list[sa.ColumnElement[bool]]:
 Stretch = tuple[dt.date, dt.date]  # first and last local day
 
 
-def stretches(conn: sa.Connection, since: dt.datetime, tz: ZoneInfo) -> list[Stretch]:
-    """The window's local days, DAYS_AT_ONCE at a time."""
-    first, last = conn.execute(
-        sa.select(sa.func.min(events.c.start_at), sa.func.max(events.c.start_at))
-        .where(*in_window(since))
+def stretches(conn: sa.Connection, since: dt.datetime, tz: ZoneInfo) -> tuple[list[Stretch], int]:
+    """The window's local days, DAYS_AT_ONCE at a time, and its number of occurrences."""
+    first, last, count = conn.execute(
+        sa.select(sa.func.min(events.c.start_at), sa.func.max(events.c.start_at),
+                  sa.func.count()).where(*active_since(since))
     ).one()  # fmt: skip
     if first is None:
-        return []
+        return [], 0
     day = first.astimezone(tz).date()
     # An all-day occurrence is compared on its first MAX_ALL_DAY_DAYS days.
     end = last.astimezone(tz).date() + dt.timedelta(days=MAX_ALL_DAY_DAYS - 1)
@@ -88,7 +88,7 @@ def stretches(conn: sa.Connection, since: dt.datetime, tz: ZoneInfo) -> list[Str
     while day <= end:
         found.append((day, min(end, day + dt.timedelta(days=DAYS_AT_ONCE - 1))))
         day += dt.timedelta(days=DAYS_AT_ONCE)
-    return found
+    return found, count
 
 
 def score_stretch(
@@ -109,7 +109,7 @@ def score_stretch(
         events.c.start_at >= low - dt.timedelta(days=MAX_ALL_DAY_DAYS),
         sa.or_(events.c.start_at >= low, sa.and_(events.c.all_day, events.c.end_at > low)),
     ]
-    records, _ = records_where(conn, [*in_window(since), *on_days])
+    records, _ = records_where(conn, [*active_since(since), *on_days])
     return score(records, tz, weights, stretch, texts)
 
 
@@ -129,7 +129,7 @@ class _Kept:
 
 def window_weights(conn: sa.Connection, since: dt.datetime) -> WordWeights:
     """Word weights from the distinct titles of the whole window."""
-    titles = conn.execute(sa.select(events.c.title).where(*in_window(since)).distinct())
+    titles = conn.execute(sa.select(events.c.title).where(*active_since(since)).distinct())
     return WordWeights.learn(titles.scalars())
 
 
@@ -146,13 +146,10 @@ def scored_by_days(
     `processes` worker processes with connections of their own, started at once (each
     learns the weights itself, and the caller's own reading meanwhile runs beside them).
     Not in processes for an in-memory SQLite database, which only this process sees."""
-    found = stretches(conn, since, tz)
+    found, count = stretches(conn, since, tz)
     url = engine.url
     shared = not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
-    if processes > 1 and len(found) > 1 and shared:
-        count = sa.select(sa.func.count()).select_from(events).where(*in_window(since))
-        processes = processes if conn.execute(count).scalar_one() >= PARALLEL_FROM else 1
-    if processes <= 1 or len(found) < 2 or not shared:
+    if processes <= 1 or len(found) < 2 or not shared or count < PARALLEL_FROM:
         weights = window_weights(conn, since)
         kept = _Kept()  # a series' titles and a venue's places, worked out once
         yield (pair for stretch in found

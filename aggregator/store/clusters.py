@@ -17,7 +17,7 @@ from aggregator.dedup import (
     settle,
 )
 from aggregator.store import version
-from aggregator.store.by_days import in_window, records_where, scored_by_days, window_weights
+from aggregator.store.by_days import active_since, records_where, scored_by_days, window_weights
 from aggregator.store.schema import dedup_overrides, dedup_pairs, events
 from aggregator.store.write import retire_sources
 
@@ -74,7 +74,7 @@ def recluster(
     days' occurrences, not the window's. `processes=0` scores the whole window at once
     (the way before, kept for comparison)."""
     with engine.begin() as conn:
-        window = in_window(since)
+        window = active_since(since)
         overrides = _overrides(conn)
         decisions = None
         if touched is not None:
