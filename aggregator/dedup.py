@@ -42,6 +42,15 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
+from aggregator.dedup_places import (
+    ADDRESS,
+    both_venues,
+    place_parts,
+    place_prefixes,
+    place_similarity,
+    strip_places,
+    unmarked,
+)
 from aggregator.dedup_words import (
     GENERIC,
     KINDS,
@@ -49,6 +58,7 @@ from aggregator.dedup_words import (
     STOP_WORDS,
     UNIFORM,
     WordWeights,
+    capitals,
     rewrites,
     same_word,
     title_words,
@@ -80,6 +90,13 @@ GENERIC_START_GAP = dt.timedelta(minutes=30)
 UID_MIN_SHARED = 0.5
 UID_MIN_RATIO = 90
 _SYNTHETIC_UID = re.compile(r"^(synth|jsonld)-")
+# A number a title gives ("Sortie niveau 2", "Séance 1/3"), not a year, a clock time, an
+# ordinal ("13e") or the department's code ("Attac 05").
+_NUMBER = re.compile(r"\b[1-9]\d{0,2}\b")
+_NONE: frozenset[str] = frozenset()
+_DIGIT = re.compile(r"\d")
+# Three words in capitals in a row: "FÊTE DU VÉLO", "EAU TRANSITION MUSIQUE - Gap".
+_SHOUTED = re.compile(r"[A-ZÀ-ÖØ-Þ]{2,}\W+[A-ZÀ-ÖØ-Þ]{2,}\W+[A-ZÀ-ÖØ-Þ]{2,}")
 _QUOTED = re.compile(r"«\s*([^»]+?)\s*»|“([^”]+)”|\"([^\"]+)\"")
 
 
@@ -106,6 +123,10 @@ class Overrides:
     split: frozenset[frozenset[str]] = frozenset()
 
 
+# A title worked out: words, their text, generic, a quoted work's name, numbers, acronyms.
+_Title = tuple[tuple[str, ...], str, bool, str, frozenset[str], frozenset[str]]
+
+
 @dataclass(slots=True)
 class _Prepared:
     record: DedupRecord
@@ -116,8 +137,11 @@ class _Prepared:
     generic: bool = field(default=False)
     keys: frozenset[str] = field(default=frozenset())  # blocking keys from the title
     place_words: frozenset[str] = field(default=frozenset())
-    own: tuple[str, ...] = ()  # title words other than its place's (_strip_places)
+    own: tuple[str, ...] = ()  # title words other than its place's (strip_places)
     quoted: str = ""  # a work's name the title quotes: « Douce France »
+    numbers: frozenset[str] = field(default=frozenset())  # "niveau 2", "session 1/3"
+    acronyms: frozenset[str] = field(default=frozenset())  # words in capitals: "SPF"
+    bare: bool = False  # its title says only its kind, once its place's words are out
 
 
 KEY_LENGTH = 5
@@ -136,42 +160,14 @@ def _blocking_keys(words: tuple[str, ...], rest: tuple[str, ...]) -> frozenset[s
     telling = tuple(w for w in base if w not in GENERIC and w not in LIGHT)
     keys = {w[:KEY_LENGTH] for w in telling or base}
     if len(words) >= 2:
-        keys.update(
-            f"{first[:KEY_LENGTH]}+{second[:KEY_LENGTH]}"
-            for first, second in itertools.pairwise(words)
-            if first in GENERIC and second in GENERIC
-        )
+        for first, second in itertools.pairwise(words):
+            if first in GENERIC and second in GENERIC:
+                keys.add(f"{first[:KEY_LENGTH]}+{second[:KEY_LENGTH]}")
+            elif len(first) < KEY_LENGTH:
+                # A word written in two ("éco-festival") meets it written in one
+                # ("écofestival").
+                keys.add((first + second)[:KEY_LENGTH])
     return frozenset(keys)
-
-
-def _place(location: str) -> tuple[str, ...]:
-    parts = []
-    for part in re.split(r",|\s[-–]\s", location):
-        words = re.findall(r"[a-z]+", fold(part))
-        kept = " ".join(w for w in words if w not in STOP_WORDS)
-        if kept:
-            parts.append(kept)
-    return tuple(parts)
-
-
-@functools.lru_cache(maxsize=65536)
-def _place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
-    """Venue against venue and town against town when both give both (one town, venues
-    named differently: "MJC" / "Salle des fêtes" still half the way); the places as wholes
-    when one gives one part or the order differs ("Place J. Marcellin, Gap" / "Gap, place
-    J. Marcellin")."""
-    if not a or not b:
-        return None
-    whole = fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100
-    if len(a) >= 2 and len(b) >= 2 and whole < 1.0:  # 1.0: one place within the other
-        return max(_venue_town(a[0], a[-1], b[0], b[-1]), _venue_town(a[0], a[-1], b[-1], b[0]))
-    return whole
-
-
-def _venue_town(venue_a: str, town_a: str, venue_b: str, town_b: str) -> float:
-    venue = fuzz.token_set_ratio(venue_a, venue_b) / 100
-    town = fuzz.token_set_ratio(town_a, town_b) / 100
-    return town * (0.5 + 0.5 * venue)
 
 
 def _related(a: _Prepared, b: _Prepared) -> bool:
@@ -207,45 +203,68 @@ class Texts:
     100k-occurrence dedup)."""
 
     def __init__(self) -> None:
-        self.titles: dict[str, tuple[tuple[str, ...], str, bool, str]] = {}
-        self.places: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
-        self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {}
+        self.titles: dict[str, _Title] = {}
+        self.places: dict[str, tuple[tuple[str, ...], frozenset[str], frozenset[str]]] = {}
+        self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...], bool]] = {}
 
-    def title(self, title: str) -> tuple[tuple[str, ...], str, bool, str]:
+    def title(self, title: str) -> _Title:
         found = self.titles.get(title)
         if found is None:
             words = title_words(title)
             generic = bool(words) and _generic(words)
             quoted = _QUOTED.search(title)
             name = fold(next(g for g in quoted.groups() if g)) if quoted else ""
-            found = self.titles[title] = (words, " ".join(words), generic, name)
+            numbers = frozenset(_NUMBER.findall(title)) if _DIGIT.search(title) else _NONE
+            # In a title shouted in capitals, no word is an acronym by its case.
+            acronyms = capitals(title)
+            if acronyms and not _SHOUTED.search(title):
+                acronyms = (
+                    frozenset(w for w in acronyms if ACRONYM_MIN <= len(w) <= ACRONYM_MAX) or _NONE
+                )
+            else:
+                acronyms = _NONE
+            found = self.titles[title] = (
+                words, " ".join(words), generic, name, numbers, acronyms or _NONE
+            )  # fmt: skip
         return found
 
-    def place(self, location: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    def place(self, location: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+        """The place's parts, its words, and its town's words."""
         found = self.places.get(location)
         if found is None:
-            place = _place(location)
-            found = self.places[location] = (place, frozenset(" ".join(place).split()))
+            place = place_parts(location)
+            words = frozenset(" ".join(unmarked(place)).split())
+            town = frozenset(place[-1].removeprefix(ADDRESS).split()) if place else _NONE
+            found = self.places[location] = (place, words, town)
         return found
 
     def blocking(
-        self, record: DedupRecord, words: tuple[str, ...], place_words: frozenset[str]
-    ) -> tuple[frozenset[str], tuple[str, ...]]:
-        """Blocking keys, and the title's words that are not the record's place's."""
+        self,
+        record: DedupRecord,
+        words: tuple[str, ...],
+        place: tuple[str, ...],
+        place_words: frozenset[str],
+        town: frozenset[str],
+    ) -> tuple[frozenset[str], tuple[str, ...], bool]:
+        """Blocking keys, the title's words that are not the record's place's, and whether
+        those say only a kind of event."""
         key = (record.title, record.location)
         found = self.keys.get(key)
         if found is None:
-            rest = tuple(w for w in words if w not in place_words)
-            own = _strip_places(words, place_words)  # once per key: no cache needed here
-            found = self.keys[key] = (_blocking_keys(words, rest), own)
+            # The town goes (it pairs every event of the town that day), not the venue: a
+            # title naming its venue ("JPO de la Ressourcerie") meets one at it.
+            rest = tuple(w for w in words if w not in town)
+            own = strip_places(words, place_words)  # once per key: no cache needed here
+            bare = bool(place) and _generic(own)
+            found = self.keys[key] = (_blocking_keys(words, rest), own, bare)
         return found
 
 
 def _prepare(record: DedupRecord, tz: ZoneInfo, texts: Texts | None = None) -> _Prepared:
     texts = texts or Texts()
-    words, title, generic, quoted = texts.title(record.title)
-    place, place_words = texts.place(record.location)
-    keys, own = texts.blocking(record, words, place_words)
+    words, title, generic, quoted, numbers, acronyms = texts.title(record.title)
+    place, place_words, town = texts.place(record.location)
+    keys, own, bare = texts.blocking(record, words, place, place_words, town)
     return _Prepared(
         record,
         words,
@@ -257,6 +276,9 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: Texts | None = None) -> _
         place_words=place_words,
         quoted=quoted,
         own=own,
+        numbers=numbers,
+        acronyms=acronyms,
+        bare=bare,
     )
 
 
@@ -323,23 +345,11 @@ class _TitleMatch:
     conflict: bool  # each names something the other lacks, and that outweighs the rest
     spelled: float  # the titles' words in any order (rapidfuzz), without weights or subsets
     generic: bool  # one title says only what kind of event it is, once places are out
-
-
-def _strip_places(words: tuple[str, ...], places: frozenset[str]) -> tuple[str, ...]:
-    """Title words that are not the places' (nor made from them: "Embrunais",
-    "Briançonnais"); the title itself when nothing else remains."""
-    prefixes = _prefixes(places)
-    kept = tuple(w for w in words if w not in places and not w.startswith(prefixes))
-    return kept or words
+    vouched: bool = False  # ... but named a place the other record is at or names
 
 
 # Per pair, cached: a series' records and a venue's events ask the same question again.
-_outside = functools.lru_cache(maxsize=65536)(_strip_places)
-
-
-@functools.lru_cache(maxsize=16384)
-def _prefixes(places: frozenset[str]) -> tuple[str, ...]:
-    return tuple(p for p in places if len(p) >= 4)
+_outside = functools.lru_cache(maxsize=65536)(strip_places)
 
 
 SUBSET_FLOOR = 55
@@ -362,17 +372,22 @@ def _generic(words: tuple[str, ...]) -> bool:
 
 
 def _cover(
-    mine: tuple[str, ...], theirs: tuple[str, ...], weights: WordWeights
+    mine: tuple[str, ...],
+    theirs: tuple[str, ...],
+    weights: WordWeights,
+    also: frozenset[str] = frozenset(),
 ) -> tuple[float, float, list[str], float, float, list[str]]:
     """How much of `mine` (by weight) `theirs` has: total weight, share covered, the
     significant words not covered and their weight, the significant weight covered, and
-    the kinds of event it names that `theirs` lacks."""
-    exact = set(theirs)
+    the kinds of event it names that `theirs` lacks. `also`: words of mine covered
+    otherwise (an acronym and its words)."""
+    exact = set(theirs) | also
     weigh, significant = weights.weight, weights.significant
     total = covered = missing = shared = 0.0
     only = []
     kinds = []  # words naming a kind of event ("marché", "atelier") the other lacks
-    for word in mine:
+    missed = 0
+    for n, word in enumerate(mine):
         weight = weigh(word)
         total += weight
         found = word in exact
@@ -381,17 +396,69 @@ def _cover(
                 if same_word(word, other):
                     found = True
                     break
+            else:
+                found = _compound(mine, n, theirs, exact)
         if found:
             covered += weight
             if significant(word):
                 shared += weight
-        elif significant(word):
-            only.append(word)
-            missing += weight
-        elif word in KINDS:
-            kinds.append(word)
+        else:
+            missed += 1
+            if significant(word):
+                only.append(word)
+                missing += weight
+            elif word in KINDS:
+                kinds.append(word)
+    if missed == 1 and kinds and GENERIC.isdisjoint(theirs):
+        # The one word missing names a kind of event the other title leaves unsaid ("Lo
+        # Barrut en concert" / "Lo Barrut - polyphonies occitanes"): not against them.
+        total -= weigh(kinds.pop())
     total = total or 1.0
     return total, covered / total, only, missing, shared, kinds
+
+
+ACRONYM_MIN, ACRONYM_MAX = 3, 6
+
+
+def _spelled_out(acronym: str, words: tuple[str, ...]) -> range | None:
+    """The run of words whose initials make the acronym ("caf": "club alpin francais")."""
+    size = len(acronym)
+    for start in range(len(words) - size + 1):
+        if all(words[start + k][0] == acronym[k] for k in range(size)):
+            return range(start, start + size)
+    return None
+
+
+def _acronyms(a: _Prepared, b: _Prepared) -> tuple[frozenset[str], frozenset[str]]:
+    """Words of each title that an acronym of the other stands for, and the acronyms
+    ("Braderie du SPF" / "... du Secours populaire français"): organisations are written
+    both ways. An acronym is a word written in capitals; the words it stands for are
+    looked for in the whole other title, places' words included."""
+    if not a.acronyms and not b.acronyms:
+        return _NONE, _NONE  # most pairs
+    covered_a: set[str] = set()
+    covered_b: set[str] = set()
+    for mine, theirs, here, there in ((a, b, covered_a, covered_b), (b, a, covered_b, covered_a)):
+        for acronym in mine.acronyms:
+            if acronym in theirs.words:
+                continue
+            span = _spelled_out(acronym, theirs.words)
+            if span is not None:
+                here.add(acronym)
+                there.update(theirs.words[i] for i in span)
+    return frozenset(covered_a), frozenset(covered_b)
+
+
+def _compound(mine: tuple[str, ...], n: int, theirs: tuple[str, ...], exact: set[str]) -> bool:
+    """Whether mine[n] is one word written in two, or half of one ("écofestival" /
+    "éco-festival"): asked only of words not found."""
+    word = mine[n]
+    for k, other in enumerate(theirs[:-1]):
+        if word.startswith(other) and word == other + theirs[k + 1]:
+            return True
+    return (n > 0 and mine[n - 1] + word in exact) or (
+        n + 1 < len(mine) and word + mine[n + 1] in exact
+    )
 
 
 # "Festival Résistances : soirée climat", "Atelier numérique - démarches en ligne".
@@ -445,8 +512,9 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     subset = fuzz.token_set_ratio(text_a, text_b, score_cutoff=SUBSET_FLOOR) / 100
     if not subset:
         return _NO_MATCH
-    total_a, share_a, only_a, only_a_weight, shared, kind_a = _cover(first, second, weights)
-    _, share_b, only_b, only_b_weight, _, kind_b = _cover(second, first, weights)
+    also_a, also_b = _acronyms(a, b)
+    total_a, share_a, only_a, only_a_weight, shared, kind_a = _cover(first, second, weights, also_a)
+    _, share_b, only_b, only_b_weight, _, kind_b = _cover(second, first, weights, also_b)
     weighted = 0.75 * max(share_a, share_b) + 0.25 * min(share_a, share_b)
     in_order = fuzz.token_sort_ratio(text_a, text_b) / 100
     spelled = max(in_order, 0.9 * subset)
@@ -459,11 +527,50 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     if not conflict and kind_a and kind_b:
         # "Atelier vélo" / "Marché vélo": each names another kind of event.
         conflict, only_a, only_b = True, kind_a, kind_b
-    generic = _generic(first) or _generic(second)
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        # "Sortie niveau 1" / "Sortie niveau 2": two sessions, whatever the words say.
+        conflict, only_a, only_b = True, sorted(a.numbers), sorted(b.numbers)
+    elif _names_work(a, second) or _names_work(b, first):
+        # « Irrintzina » quoted by one, "IRRINTZINA, le cri de la génération climat" the
+        # other: the work's name is the event's, whatever each adds to it.
+        conflict, only_a, only_b = False, [], []
+        weighted = max(weighted, 0.9)
+    generic_a, generic_b = _generic(first), _generic(second)
+    generic = generic_a or generic_b
+    # Titles that say only their kind once the places' words are out, but named a place
+    # the other record is at or names too ("Soirée jeux à la ludothèque" / "Soirée jeux
+    # de société" at the ludothèque; "CA - Radio Alpine Meilleure" at the radio): the
+    # place vouches for them. Not a town both are in: "AG ... de Gap" names no one.
+    vouched = generic and any(
+        _vouched(item, other, words)
+        for item, other, words, bare in ((a, b, first, generic_a), (b, a, second, generic_b))
+        if bare
+    )  # fmt: skip
     return _TitleMatch(
         max(weighted, spelled), tuple(only_a), tuple(only_b), shared / total_a, conflict,
-        in_order, generic,
+        in_order, generic, vouched,
     )  # fmt: skip
+
+
+def _names_work(item: _Prepared, theirs: tuple[str, ...]) -> bool:
+    """Whether a title quotes a work's name (« Irrintzina ») the other title has too."""
+    if not item.quoted:
+        return False
+    named = title_words(item.quoted)
+    return any(w not in GENERIC and w not in LIGHT for w in named) and all(
+        any(same_word(w, t) for t in theirs) for w in named
+    )
+
+
+def _vouched(item: _Prepared, other: _Prepared, kept: tuple[str, ...]) -> bool:
+    """Whether a title's place words (those left out of `kept`) name a place the other
+    record is at or names, apart from the places both are in."""
+    for word in set(item.words).difference(kept):
+        if word in item.place_words and word in other.place_words:
+            continue  # a town both are in
+        if word in other.place_words or any(same_word(word, w) for w in other.words):
+            return True
+    return False
 
 
 def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
@@ -485,7 +592,7 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
         return APART
     if a.quoted and b.quoted and fuzz.ratio(a.quoted, b.quoted) < 85:
         return APART  # « Demain » and « Après-demain »: two films, two events
-    place = _place_similarity(a.place, b.place)
+    place = place_similarity(a.place, b.place)
     if place is not None and place < 0.35:
         return APART  # checked first: cheaper than the titles, and it ends most pairs
     match = _title_match(a, b, weights)
@@ -500,14 +607,27 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
     same_end = ra.end is not None and ra.end == rb.end
     domain = _domain(ra.url)
     same_domain = bool(domain) and domain == _domain(rb.url) and domain not in _SHARED_DOMAINS
-    generic = a.generic or b.generic or match.generic
+    bare = a.generic or b.generic  # a title saying only its kind: "Repair café"
+    generic = bare or match.generic
     if generic:
         # "Assemblée générale" of two associations, "Portes ouvertes" at the Cairn and at
-        # the Recyclerie: only the same slot, the same place and the same wording.
+        # the Recyclerie: only the same slot at the same place.
         close = ra.all_day or rb.all_day or abs(ra.start - rb.start) <= GENERIC_START_GAP
-        if place is None or place < 0.8 or not close or match.spelled < 0.9:
+        if place is None or place < 0.8 or not close:
             return APART
-        score = 0.85
+        if match.vouched or match.spelled >= 0.9:
+            # The same wording, or titles naming their kind and the place they are at
+            # ("Soirée jeux à la ludothèque" / "Soirée jeux de société", at the ludothèque).
+            score = 0.85
+        elif title >= 0.9:
+            # One title says only the kind the other names ("Repair café" / "Repair café
+            # - réparons ensemble"): one event at one venue, minute and end; a doubt when
+            # the venue is only a town or the times differ.
+            ends = ra.end is None or rb.end is None or same_end
+            one_venue = place >= 0.9 and both_venues(a.place, b.place)
+            score = 0.85 if same_start and ends and one_venue else MERGE_AT - 0.01
+        else:
+            return APART
     else:
         structure = 0.4 * same_start + 0.3 * same_end + 0.3 * same_domain
         score = 0.6 * title + 0.2 * (place if place is not None else 0.6) + 0.1 * time
@@ -525,6 +645,14 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
         if title < REVIEW_TITLE_ELSEWHERE:
             return APART  # two venues of one town, two fair titles: two events
         score = min(score, MERGE_AT - 0.01)  # near-identical titles at two venues: a doubt
+    if (
+        ra.end is not None and rb.end is not None and not ra.all_day and not rb.all_day
+        and not same_start and not same_end and title < 0.95
+    ):  # fmt: skip
+        # Both slots given, and neither end nor start agrees: another session of the day
+        # as often as doors opening earlier ("Atelier cuisine enfants" 14:00-16:00 /
+        # "... parents-enfants" 14:30-16:30). A doubt, unless the titles read the same.
+        score = min(score, MERGE_AT - 0.01)
     if score < REVIEW_AT:
         return APART
     evidence = _evidence(a, b, match, place, same_end, same_domain, generic)
@@ -611,6 +739,11 @@ def _candidates(
         # Keys are tuples (kind, value, territory): no string built per word and record.
         keys: dict[tuple[str, str, str | None], list[int]] = defaultdict(list)
         anywhere: dict[str, list[int]] = defaultdict(list)
+        # A title saying only its kind ("Permanence", "Repair café") shares no telling
+        # word with the one naming it ("Permanence CAE Petra Patrimonia"), nor an acronym
+        # ("EIE") with the words it stands for: such records seek their town's that day.
+        towns: dict[str, list[int]] = defaultdict(list)
+        seekers: set[int] = set()
         for index in by_day[day]:
             item = prepared[index]
             territory = item.record.territory
@@ -626,6 +759,8 @@ def _candidates(
                 keys["u", item.record.uid, None].append(index)
             if item.record.url:
                 keys["l", item.record.url, None].append(index)
+            if (item.bare or item.acronyms) and item.place:
+                seekers.add(index)
         if anywhere:
             for key, group in keys.items():
                 if key[0] == "w":
@@ -633,6 +768,17 @@ def _candidates(
             for word, group in anywhere.items():
                 keys["w", word, "*"] = group
         pairs: set[tuple[int, int]] = set()
+        if seekers:  # the towns are gathered only then
+            places = {prepared[i].place[-1] for i in seekers}
+            for index in by_day[day]:
+                place = prepared[index].place
+                if place and place[-1] in places:
+                    towns[place[-1]].append(index)
+        for group in towns.values():
+            if len(group) >= 2:
+                for i, j in _pairs_in(group, prepared):
+                    if (i in seekers or j in seekers) and _found(prepared[i], prepared[j]):
+                        pairs.add((min(i, j), max(i, j)))
         for group in keys.values():
             if len(group) < 2:
                 continue
@@ -640,6 +786,21 @@ def _candidates(
                 if prepared[i].record.source_id != prepared[j].record.source_id:
                     pairs.add((min(i, j), max(i, j)))
         yield pairs
+
+
+def _found(a: _Prepared, b: _Prepared) -> bool:
+    """Whether one of two records of a town, from two sources, found the other: a bare
+    title sharing a word with the other's ("Permanence" / "Permanence CAE Petra
+    Patrimonia"; two bare titles sharing a word share a key already), or an acronym the
+    other spells out ("EIE" / "Espace info énergie")."""
+    if a.record.source_id == b.record.source_id:
+        return False
+    for item, other in ((a, b), (b, a)):
+        if item.bare and not other.bare and not set(item.own).isdisjoint(other.words):
+            return True
+        if any(_spelled_out(x, other.words) for x in item.acronyms):
+            return True
+    return False
 
 
 class _Clusters:
@@ -714,7 +875,7 @@ class Member(Protocol):
 def forget() -> None:
     """Empty the caches of worked-out texts (titles' words, places, word pairs): a process
     scoring a long window a stretch at a time keeps memory to a few stretches' texts."""
-    for cached in (_place_similarity, _outside, _prefixes, _generic, _topic, same_word,
+    for cached in (place_similarity, _outside, place_prefixes, _generic, _topic, same_word,
                    title_words, rewrites):  # fmt: skip
         cached.cache_clear()
 

@@ -33,6 +33,10 @@ STOP_WORDS = {
     "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
     "novembre", "decembre", "h", "annule", "complet", "report", "reporte", "suivie", "suivi",
     "dans", "chez", "sous", "vers", "qui", "quoi",
+    # Pronouns and the commonest verbs: a slogan's grammar, not what the event is.
+    "il", "ils", "elle", "elles", "on", "nous", "je", "j", "tu", "y", "est", "sont", "ou",
+    "que", "qu", "se", "ne", "n", "pas", "c", "mon", "ma", "mes", "ton", "ta", "tes",
+    "leur", "leurs",
 }  # fmt: skip
 # Words naming a kind of event: two titles made only of these need more than their words.
 GENERIC = {
@@ -44,7 +48,7 @@ GENERIC = {
     "jeux", "jeu", "cours", "cinema", "animation", "info", "information", "point",
     "chorale", "lecture", "apero", "aperitif", "accueil", "foire", "salon", "publique",
     "public", "seance", "film", "discussion", "initiation", "decouverte", "auteur",
-    "autrice", "ecrivain", "ecrivaine", "invite", "invitee",
+    "autrice", "ecrivain", "ecrivaine", "invite", "invitee", "materiel",
     # "Événement", "Event#3" (its number goes): a title saying only that it is an event.
     "evenement", "evenements", "event", "events", "test",
 }  # fmt: skip
@@ -67,9 +71,13 @@ LIGHT = {
     "solidaire", "solidaires", "solidarite", "soutien", "profit", "benefice",
     # Calls to come, not what the event is.
     "inscription", "inscriptions", "participez", "decouvrez", "rejoignez", "tout",
+    # The season a publisher adds ("Bourse aux vélos de printemps"): the date says it.
+    "printemps", "ete", "automne", "hiver", "estival", "estivale", "hivernal", "hivernale",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
 _ORDINAL = re.compile(r"^\d+(?:e|eme|er|ere|nd|nde|th|st|rd|i?emes?)$")
+# A clock time written in a title ("ouverture des portes 19h30", "20h"): the start says it.
+_CLOCK = re.compile(r"^\d{1,2}h\d{0,2}$")
 GENERIC_WEIGHT = 0.3
 LIGHT_WEIGHT = 0.1
 SIGNIFICANT_WEIGHT = 0.7  # generic and light words always weigh less
@@ -81,7 +89,8 @@ def _plain_words(text: str) -> list[str]:
     words = _WORD.findall(fold(text))
     return [
         w for w in words
-        if w not in STOP_WORDS and not (w[0].isdigit() and (w.isdigit() or _ORDINAL.match(w)))
+        if w not in STOP_WORDS
+        and not (w[0].isdigit() and (w.isdigit() or _ORDINAL.match(w) or _CLOCK.match(w)))
     ]  # fmt: skip
 
 
@@ -130,6 +139,10 @@ class Lexicon:
                 for spelling in _spellings(key, shortened):
                     if spelling and spelling != canonical:
                         phrases[spelling] = canonical
+        for phrase in data.get("ignored", {}).get("phrases", []):
+            key = tuple(_plain_words(phrase))
+            if key:
+                phrases[key] = ()
         return cls(phrases, frozenset(short))
 
     def rewrite(
@@ -177,7 +190,7 @@ LEXICON = Lexicon.load()
 _TWO_CAPITALS = re.compile(r"[A-ZÀ-ÖØ-Þ]{2}")
 
 
-def _capitals(title: str) -> frozenset[str]:
+def capitals(title: str) -> frozenset[str]:
     if not _TWO_CAPITALS.search(title):
         return frozenset()  # most titles: no word in capitals
     return frozenset(fold(w) for w in re.findall(r"\w+", title) if len(w) >= 2 and w.isupper())
@@ -187,8 +200,8 @@ def _rewrite(title: str, lexicon: Lexicon) -> tuple[tuple[str, ...], tuple[str, 
     words = _plain_words(title)
     # Capitals matter only for a short abbreviation: most titles have none.
     short = lexicon.short_words
-    capitals = _capitals(title) if any(w in short for w in words) else frozenset()
-    return lexicon.rewrite(words, capitals)
+    written = capitals(title) if any(w in short for w in words) else frozenset()
+    return lexicon.rewrite(words, written)
 
 
 @functools.lru_cache(maxsize=65536)

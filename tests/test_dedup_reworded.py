@@ -1,0 +1,139 @@
+"""One event as different publishers write it, and two events that read alike: each case is
+a way real publishers wrote the same event (or two) that the dedup of 2026-12-01 got wrong.
+Every merge is checked through decide(), so blocking must also bring the pair together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aggregator.dedup import REVIEW_AT, DedupRecord, decide, judge
+from aggregator.territory import load_gazetteer, tag_territory
+
+PARIS = ZoneInfo("Europe/Paris")
+GAZETTEER = load_gazetteer()
+
+
+def at(hour: int, minute: int = 0, day: int = 13) -> dt.datetime:
+    return dt.datetime(2027, 3, day, hour, minute, tzinfo=PARIS)
+
+
+def record(
+    ident: str,
+    source: str,
+    title: str,
+    location: str,
+    start: dt.datetime,
+    end: dt.datetime | None = None,
+    all_day: bool = False,
+) -> DedupRecord:
+    """A record as the pipeline makes it: its territory tagged from its location."""
+    territory = tag_territory(location, GAZETTEER).slug
+    return DedupRecord(ident, source, title, start, end, all_day, location, territory)
+
+
+def merged(a: DedupRecord, b: DedupRecord) -> bool:
+    clusters = decide([a, b]).clusters
+    return clusters[a.id] == clusters[b.id]
+
+
+SAME = {
+    "a street address against the venue's name": (
+        ("JPO à la Fabrique", "Tiers-lieu La Fabrique, Briançon"),
+        ("Journée portes ouvertes de La Fabrique", "4 avenue de la République, 05100 Briançon"),
+    ),
+    "a title naming the venue the other is at": (
+        ("Soirée jeux à la ludothèque", "Embrun"),
+        ("Soirée jeux de société", "Ludothèque, Embrun"),
+    ),
+    "an organisation's acronym": (
+        ("Braderie du SPF", "Secours populaire, 3 rue Jean Eymar, Gap"),
+        ("Grande braderie du Secours Populaire Français", "Gap"),
+    ),
+    "a word written in two": (
+        ("Éco-festival", "Embrun"),
+        ("Écofestival - 1er jour", "Plan d'eau d'Embrun"),
+    ),
+    "the town's people named for the town": (
+        ("Repair café", "Salle des fêtes, Guillestre"),
+        ("Repair café du Guillestrois", "Guillestre"),
+    ),
+    "a film's name quoted by one, leading the other": (
+        ("Les Amis de la Terre 05 : projection « Irrintzina »", "Cinéma Le Club, Gap"),
+        ("IRRINTZINA, le cri de la génération climat", "Le Club, Gap"),
+    ),
+    "doors' time in the title, no kind of event in the other": (
+        ("Lo Barrut en concert (ouverture des portes 19h30)", "Veynes"),
+        ("LO BARRUT - polyphonies occitanes", "Veynes"),
+    ),
+    "a short abbreviation and a season added": (
+        ("Foire bio du Buëch", "Serres"),
+        ("Foire biologique du Buëch de printemps", "Centre du village, Serres"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAME))
+def test_one_event_written_two_ways_is_merged(case: str) -> None:
+    (title_a, place_a), (title_b, place_b) = SAME[case]
+    a = record("a", "one", title_a, place_a, at(19, 30), at(23))
+    b = record("b", "two", title_b, place_b, at(19, 30))
+    assert judge(a, b).merge, judge(a, b)
+    assert merged(a, b)
+
+
+def test_a_title_saying_only_its_kind_joins_the_one_naming_it_at_one_venue() -> None:
+    """ "Permanence Gap" on the cooperative's own calendar, "Permanence CAE Petra
+    Patrimonia" on the tiers-lieu's: same venue, minute and end. The two titles share no
+    telling word, so blocking must bring a bare title to its town's records."""
+    bare = record("a", "petra", "Permanence Gap", "Tiers-lieu le Cairn, Gap", at(9), at(12))
+    named = record("b", "cairn", "Permanence CAE Petra Patrimonia", "Le Cairn, Gap", at(9), at(12))
+    assert merged(bare, named)
+    # Only the town on one side: a doubt for an admin, not a merge.
+    town = record("c", "udess", "Permanence CAE Petra Patrimonia", "Gap", at(9))
+    verdict = judge(bare, town)
+    assert verdict.score >= REVIEW_AT and not verdict.merge
+
+
+TWO = {
+    "two levels of one outing": (
+        ("Sortie ski de randonnée (niveau 1)", "Ancelle", at(8), at(13)),
+        ("Sortie ski de randonnée (niveau 2)", "Ancelle", at(8), at(13)),
+    ),
+    "the next session of a workshop, slot shifted": (
+        ("Atelier cuisine enfants", "MJC, Gap", at(14), at(16)),
+        ("Atelier cuisine parents-enfants", "MJC, Gap", at(14, 30), at(16, 30)),
+    ),
+    "an association's AG and another's, named only by its venue": (
+        ("Assemblée générale de la Ludothèque", "Ludothèque, Embrun", at(18), at(20)),
+        ("AG Ciné-club embrunais", "Embrun", at(18), None),
+    ),
+    "two associations' AGs at one venue": (
+        ("Assemblée générale du Repair café de Gap", "Le Cairn, Gap", at(18, 30), None),
+        ("AG du SEL gapençais", "Le Cairn, Gap", at(18, 30), at(20, 30)),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TWO))
+def test_two_events_that_read_alike_stay_two(case: str) -> None:
+    (title_a, place_a, start_a, end_a), (title_b, place_b, start_b, end_b) = TWO[case]
+    a = record("a", "one", title_a, place_a, start_a, end_a)
+    b = record("b", "two", title_b, place_b, start_b, end_b)
+    assert not judge(a, b).merge, judge(a, b)
+    assert not merged(a, b)
+
+
+def test_the_same_venue_name_in_two_towns_is_not_even_a_doubt() -> None:
+    """ "Salle des fêtes" is in every town: with the towns apart, no admin should be asked,
+    even where no territory could be told (places outside the gazetteer)."""
+    a = DedupRecord(
+        "a", "one", "Cinéma atelier graines", at(14), location="Salle des fêtes, Briançon"
+    )
+    b = DedupRecord(
+        "b", "two", "Cinéma atelier graines", at(14), location="Salle des fêtes, Sisteron"
+    )
+    assert judge(a, b).score == 0.0
+    assert decide([a, b]).doubtful == []
