@@ -1,5 +1,5 @@
-"""Dedup at scale: cluster() on 25k and 50k generated occurrences, today's version and the
-baseline's (bench/baseline.py) side by side in one run.
+"""Dedup at scale: cluster() on 25k and 50k generated occurrences, today's version, the
+one before the latest change and the baseline's (bench/baseline.py) side by side in one run.
 
 `make bench` (or `python -m bench.dedup`). Prints seconds for each size and the ratios: 50k/25k
 about 2 means linear scaling (blocking by day works), about 4 would be quadratic; today /
@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from aggregator.dedup import DedupRecord, _topic, cluster
-from aggregator.dedup_words import title_words
+from aggregator.dedup import DedupRecord, cluster
 from aggregator.search import fold
-from bench.baseline import BASELINE, dedup_at
+from bench.baseline import BASELINE, BEFORE, dedup_at
 
 PARIS = ZoneInfo("Europe/Paris")
 WORDS = [
@@ -102,16 +102,27 @@ def generate(total: int, seed: int = 1) -> list[DedupRecord]:
 REPEATS = 5
 
 
+def _cold(cluster: Callable[..., dict[str, str]]) -> None:
+    """Empty every cache of the version's dedup and title-words modules, and fold's: a cold
+    run, as after a restart, for each version alike."""
+    fold.cache_clear()
+    module = sys.modules[cluster.__module__]
+    words = getattr(module, "title_words", None)
+    for space in (module, sys.modules.get(getattr(words, "__module__", ""), None)):
+        for value in vars(space).values() if space is not None else ():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
 def _timed(records: list[DedupRecord], cluster: Callable[..., dict[str, str]]) -> float:
-    fold.cache_clear()  # a cold run, as after a restart
-    title_words.cache_clear()
-    _topic.cache_clear()
+    _cold(cluster)
     started = time.perf_counter()
     cluster(records)
     return time.perf_counter() - started
 
 
 def _peak(records: list[DedupRecord], cluster: Callable[..., dict[str, str]]) -> tuple[float, int]:
+    _cold(cluster)
     tracemalloc.start()
     clusters = cluster(records)
     peak = tracemalloc.get_traced_memory()[1] / 1e6
@@ -121,12 +132,13 @@ def _peak(records: list[DedupRecord], cluster: Callable[..., dict[str, str]]) ->
 
 def main() -> None:
     print("dedup: cluster() on generated occurrences (200 sources, ~10% published twice)")
-    old = dedup_at()
     versions: dict[str, Callable[..., dict[str, str]]] = {"today": cluster}
-    if old is not None:
-        versions[f"baseline {BASELINE}"] = old.cluster
-    else:
-        print(f"  (no baseline: git cannot show {BASELINE})")
+    for name, ref in (("before", BEFORE), ("baseline", BASELINE)):
+        old = dedup_at(ref)
+        if old is not None:
+            versions[f"{name} {ref}"] = old.cluster
+        else:
+            print(f"  (no {name}: git cannot show {ref})")
     results: dict[tuple[str, int], float] = {}
     for size in (25_000, 50_000):
         records = generate(size)
@@ -144,10 +156,11 @@ def main() -> None:
     for label in versions:
         ratio = results[label, 50_000] / results[label, 25_000]
         print(f"  {label:<17} ratio 50k/25k: {ratio:.2f} (2 = linear, 4 = quadratic)")
-    if old is not None:
-        for size in (25_000, 50_000):
-            ratio = results["today", size] / results[f"baseline {BASELINE}", size]
-            print(f"  today / baseline at {size}: {ratio:.2f} (target: <= 1, no slower)")
+    for name, ref in (("before", BEFORE), ("baseline", BASELINE)):
+        if f"{name} {ref}" in versions:
+            for size in (25_000, 50_000):
+                ratio = results["today", size] / results[f"{name} {ref}", size]
+                print(f"  today / {name} at {size}: {ratio:.2f} (target: <= 1, no slower)")
 
 
 if __name__ == "__main__":
