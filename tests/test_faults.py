@@ -5,6 +5,7 @@ On real SQLite and real PostgreSQL (the `db_url` fixture), with real processes a
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -27,11 +28,16 @@ ROOT = Path(__file__).parent.parent
 OPTIONS = RefreshOptions(workers=1)
 
 
+# Every event ahead of today, so the agenda lists them all whatever day the suite runs.
+AHEAD = dt.date.today() + dt.timedelta(days=7)
+
+
 def generation(prefix: str, count: int, first_day: int = 1) -> bytes:
     """`count` events, the same UIDs in every generation, titles telling which one."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"]
     for n in range(count):
-        start = f"202612{first_day + n % 25:02d}T{8 + n % 10:02d}0000Z"
+        day = AHEAD + dt.timedelta(days=first_day - 1 + n % 25)
+        start = f"{day:%Y%m%d}T{8 + n % 10:02d}0000Z"
         lines += ["BEGIN:VEVENT", f"UID:ev-{n}@asso", f"DTSTART:{start}",
                   f"SUMMARY:{prefix} {n}", "END:VEVENT"]  # fmt: skip
     lines.append("END:VCALENDAR")
@@ -183,16 +189,18 @@ def test_text_postgresql_would_refuse_is_cleaned_before_storing(
 ) -> None:
     """PostgreSQL refuses NUL in text; lone surrogates cannot be encoded. Every parser's
     output reaches the store clean, whatever the bytes."""
+    day = AHEAD.isoformat().encode()
     bodies = {
         "ics": b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a\x00b\r\n"
-        b"DTSTART:20261201T100000Z\r\nSUMMARY:F\x00\xeate \xff\r\nLOCATION:G\x00ap\r\n"
+        b"DTSTART:" + day.replace(b"-", b"") + b"T100000Z\r\nSUMMARY:F\x00\xeate \xff\r\n"
+        b"LOCATION:G\x00ap\r\n"
         b"DESCRIPTION:a\\,\x00b\x01c\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
         "rss": b'<?xml version="1.0"?><rss version="2.0" xmlns:ev="http://purl.org/rss/1.0/'
         b'modules/event/"><channel><title>T</title><item><title>F&#0;\xff\x00te</title>'
-        b"<description>a\x00b &#55296;</description><ev:startdate>2026-12-03T18:00:00+01:00"
+        b"<description>a\x00b &#55296;</description><ev:startdate>" + day + b"T18:00:00+01:00"
         b"</ev:startdate></item></channel></rss>",
         "jsonld": b'<html><script type="application/ld+json">{"@type": "Event", "name": '
-        b'"F\\u0000\\ud800te\x00", "startDate": "2026-12-05T10:00", "location": '
+        b'"F\\u0000\\ud800te\x00", "startDate": "' + day + b'T10:00", "location": '
         b'{"name": "Gap\\u0000"}}</script></html>',
     }
     engine = make_engine(db_url)
