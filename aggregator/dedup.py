@@ -736,50 +736,47 @@ def _candidates(
             if days is None or days[0] <= day <= days[1]:
                 by_day[day].append(index)
     for day in sorted(by_day):
-        # Keys are tuples (kind, value, territory): no string built per word and record.
-        keys: dict[tuple[str, str, str | None], list[int]] = defaultdict(list)
+        # Title words by territory (a dict per territory: no tuple built per word and
+        # record); UIDs and links anywhere.
+        territories: dict[str | None, dict[str, list[int]]] = {}
         anywhere: dict[str, list[int]] = defaultdict(list)
+        ids: dict[str, list[int]] = defaultdict(list)
         # A title saying only its kind ("Permanence", "Repair café") shares no telling
         # word with the one naming it ("Permanence CAE Petra Patrimonia"), nor an acronym
         # ("EIE") with the words it stands for: such records seek their town's that day.
-        towns: dict[str, list[int]] = defaultdict(list)
         seekers: set[int] = set()
         for index in by_day[day]:
             item = prepared[index]
-            territory = item.record.territory
+            record = item.record
+            territory = record.territory
+            # Title words pair records of one territory (two known, different territories
+            # never match on words, see _judge); a record placed nowhere in particular
+            # joins every territory's group.
+            if territory in _NOT_A_PLACE:
+                words = anywhere
+            else:
+                words = territories.get(territory)  # type: ignore[assignment]
+                if words is None:
+                    words = territories[territory] = defaultdict(list)
             for word in item.keys:
-                # Title words pair records of one territory (two known, different
-                # territories never match on words, see _judge); a record placed nowhere
-                # in particular joins every territory's group.
-                if territory in _NOT_A_PLACE:
-                    anywhere[word].append(index)
-                else:
-                    keys["w", word, territory].append(index)
-            if item.record.uid:
-                keys["u", item.record.uid, None].append(index)
-            if item.record.url:
-                keys["l", item.record.url, None].append(index)
+                words[word].append(index)
+            if record.uid:
+                ids["u" + record.uid].append(index)
+            if record.url:
+                ids["l" + record.url].append(index)
             if (item.bare or item.acronyms) and item.place:
                 seekers.add(index)
-        if anywhere:
-            for key, group in keys.items():
-                if key[0] == "w":
-                    group.extend(anywhere.get(key[1], ()))
-            for word, group in anywhere.items():
-                keys["w", word, "*"] = group
+        groups: list[list[int]] = list(ids.values())
+        for words in territories.values():
+            if anywhere:
+                for word, group in words.items():
+                    group.extend(anywhere.get(word, ()))
+            groups.extend(words.values())
+        groups.extend(anywhere.values())
         pairs: set[tuple[int, int]] = set()
-        if seekers:  # the towns are gathered only then
-            places = {prepared[i].place[-1] for i in seekers}
-            for index in by_day[day]:
-                place = prepared[index].place
-                if place and place[-1] in places:
-                    towns[place[-1]].append(index)
-        for group in towns.values():
-            if len(group) >= 2:
-                for i, j in _pairs_in(group, prepared):
-                    if (i in seekers or j in seekers) and _found(prepared[i], prepared[j]):
-                        pairs.add((min(i, j), max(i, j)))
-        for group in keys.values():
+        if seekers:
+            pairs.update(_sought_pairs(by_day[day], seekers, prepared))
+        for group in groups:
             if len(group) < 2:
                 continue
             for i, j in _pairs_in(group, prepared):
@@ -788,19 +785,42 @@ def _candidates(
         yield pairs
 
 
-def _found(a: _Prepared, b: _Prepared) -> bool:
-    """Whether one of two records of a town, from two sources, found the other: a bare
-    title sharing a word with the other's ("Permanence" / "Permanence CAE Petra
-    Patrimonia"; two bare titles sharing a word share a key already), or an acronym the
-    other spells out ("EIE" / "Espace info énergie")."""
-    if a.record.source_id == b.record.source_id:
-        return False
-    for item, other in ((a, b), (b, a)):
-        if item.bare and not other.bare and not set(item.own).isdisjoint(other.words):
-            return True
-        if any(_spelled_out(x, other.words) for x in item.acronyms):
-            return True
-    return False
+def _sought_pairs(
+    day: list[int], seekers: set[int], prepared: Sequence[_Prepared]
+) -> Iterator[tuple[int, int]]:
+    """The pairs a day's seekers find among the records of their towns: a bare title and a
+    title that has all its words or names its venue ("Permanence" / "Permanence CAE Petra
+    Patrimonia"; two bare titles sharing a word share a key already), an acronym and a
+    title spelling it out ("EIE" / "Espace info énergie")."""
+    places = {prepared[i].place[-1] for i in seekers}
+    towns: dict[str, list[int]] = defaultdict(list)
+    for index in day:
+        place = prepared[index].place
+        if place and place[-1] in places:
+            towns[place[-1]].append(index)
+    for i in seekers:
+        seeker = prepared[i]
+        record = seeker.record
+        town = seeker.place[-1]
+        need = frozenset(seeker.own) if seeker.bare else None
+        venue = seeker.place_words.difference(town.removeprefix(ADDRESS).split())
+        for j in towns[town]:
+            item = prepared[j]
+            other = item.record
+            if other.source_id == record.source_id or not (
+                record.all_day or other.all_day or abs(other.start - record.start) <= MAX_START_GAP
+            ):
+                continue
+            # A title having all the bare one's words, or naming its venue ("Apéritif des
+            # bénévoles du Cairn" / "Apéro-rencontre des bénévoles" at Le Cairn).
+            if (
+                need is not None and not item.bare
+                and (need.issubset(item.words) or not venue.isdisjoint(item.words))
+            ):  # fmt: skip
+                yield min(i, j), max(i, j)
+                continue
+            if any(_spelled_out(acronym, item.words) for acronym in seeker.acronyms):
+                yield min(i, j), max(i, j)
 
 
 class _Clusters:

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.baseline import BASELINE
+from bench.baseline import BASELINE, BEFORE
 
 SOURCES, EVENTS = 200, 250
 
@@ -136,6 +136,7 @@ def ours(folder: Path, database: Path, profile: bool, processes: int) -> dict[st
     stored = time.perf_counter() - started
     copy = database.with_suffix(".baseline.sqlite3")
     shutil.copyfile(database, copy)  # the same stored rows, for the baseline's dedup below
+    shutil.copyfile(database, database.with_suffix(".before.sqlite3"))  # and the before's
     since = options.window(dt.datetime.now(dt.UTC)).start
     fold.cache_clear()  # both dedups below start cold, as after a restart
     deduped = time.perf_counter()
@@ -151,6 +152,12 @@ def ours(folder: Path, database: Path, profile: bool, processes: int) -> dict[st
     together.stop.set()
     together.join()
     baseline_dedup = _baseline_dedup(copy, since, ZoneInfo(options.timezone))
+    # The version before the latest dedup change, on the same rows: beside the one-process
+    # run, where today's dedup also runs all at once in this process.
+    before_dedup = -1.0
+    if processes == 0:
+        shutil.copyfile(database.with_suffix(".before.sqlite3"), copy)
+        before_dedup = _baseline_dedup(copy, since, ZoneInfo(options.timezone), BEFORE)
     assert all(r.outcome == "ok" for r in results), [r.error for r in results if r.error]
     occurrences = sum(r.events for r in results)
     started = time.perf_counter()
@@ -171,28 +178,30 @@ def ours(folder: Path, database: Path, profile: bool, processes: int) -> dict[st
         "unchanged_ms": unchanged * 1000 / len(configs),
         "dedup": dedup,
         "baseline_dedup": baseline_dedup,
+        "before_dedup": before_dedup,
     }
 
 
-def _baseline_dedup(database: Path, since: dt.datetime, tz: ZoneInfo) -> float:
-    """The same recluster (read, cluster, write) with bench/baseline.py's dedup, on a copy
-    of the stored rows; -1 without a baseline."""
+def _baseline_dedup(database: Path, since: dt.datetime, tz: ZoneInfo, ref: str = BASELINE) -> float:
+    """The same recluster (read, cluster, write), all at once in this process, with the dedup
+    of `ref` (bench/baseline.py) on a copy of the stored rows; -1 without it. The baseline
+    has no decide(): its cluster() is wrapped; later versions' decide() is used as is."""
     from aggregator.dedup import Decisions
     from aggregator.search import fold
     from aggregator.store import clusters, make_engine
     from bench.baseline import dedup_at
 
-    old = dedup_at()
+    old = dedup_at(ref)
     if old is None:
         return -1.0
 
-    def decide(records, previous, overrides, tz, weights=None):  # type: ignore[no-untyped-def]
+    def wrapped(records, previous, overrides, tz, weights=None):  # type: ignore[no-untyped-def]
         return Decisions(old.cluster(records, previous, overrides, tz), [], [])
 
     engine = make_engine(f"sqlite:///{database}")
     fold.cache_clear()
     today = clusters.decide
-    clusters.decide = decide  # type: ignore[assignment]
+    clusters.decide = getattr(old, "decide", wrapped)
     try:
         started = time.perf_counter()
         clusters.recluster(engine, since, tz, processes=0)  # all at once, through decide
@@ -252,6 +261,12 @@ def main() -> None:
                 f"      dedup of the same rows by baseline {BASELINE}: "
                 f"{mine['baseline_dedup']:.2f} s; today / baseline "
                 f"{mine['dedup'] / mine['baseline_dedup']:.2f} (target <= 1)"
+            )
+        if mine["before_dedup"] > 0:
+            print(
+                f"      dedup of the same rows by the version before, {BEFORE}: "
+                f"{mine['before_dedup']:.2f} s; today / before "
+                f"{mine['dedup'] / mine['before_dedup']:.2f} (target <= 1: no slower)"
             )
     print(
         f"    ({runs[2]['occurrences']:.0f} occurrences stored)  targets: ratio <= 2, all "
