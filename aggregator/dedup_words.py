@@ -167,7 +167,7 @@ class Lexicon:
                 if meaning is None or (key in self.short and key[0] not in capitals):
                     continue
                 out.extend(meaning)
-                done.append(f"{' '.join(key)} -> {' '.join(meaning)}")
+                done.append(f"{' '.join(key)} -> {' '.join(meaning) or '∅'}")  # ∅: ignored
                 i += size
                 break
             else:

@@ -2,7 +2,7 @@
 
 `python -m bench.dedup_quality` prints precision, recall and F1 of the merge decision on the
 train and test splits, the pairs left for an admin to review, and the train split's errors
-(the test split with --test, its errors with --show-test: it is never used to tune).
+(the test splits with --test, their errors with --show-test: they are never used to tune).
 """
 
 from __future__ import annotations
@@ -34,12 +34,15 @@ class Pair:
 
 
 HELDOUT = SET.with_name("dedup-publishers-heldout.psv")
+HELDOUT2 = SET.with_name("dedup-publishers-heldout2.psv")
+SPLITS = ("train", "test", "test2")
 
 
 def split_of(path: Path) -> str:
-    """The held-out file is the test split; the first file is all training since
-    2026-12-01 (its earlier test third, by sha256 of the group, had been seen while tuning)."""
-    return "test" if path == HELDOUT else "train"
+    """The held-out files are the test splits ("test", written on 2026-12-01; "test2",
+    written on 2026-12-02 after one pair of the first had been seen); the first file is all
+    training (its earlier test third, by sha256 of the group, had been seen while tuning)."""
+    return {HELDOUT: "test", HELDOUT2: "test2"}.get(path, "train")
 
 
 def _when(value: str, end: bool = False) -> tuple[dt.datetime | None, bool]:
@@ -70,7 +73,7 @@ def records(path: Path = SET) -> dict[str, list[tuple[dict[str, str], DedupRecor
     return groups
 
 
-def pairs(paths: tuple[Path, ...] = (SET, HELDOUT)) -> list[Pair]:
+def pairs(paths: tuple[Path, ...] = (SET, HELDOUT, HELDOUT2)) -> list[Pair]:
     found = []
     for path in paths:
         for group, members in records(path).items():
@@ -136,12 +139,12 @@ def evaluate(found: list[Pair]) -> tuple[dict[str, Figures], list[tuple[Pair, Ve
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--test", action="store_true", help="also print the test split")
+    parser.add_argument("--test", action="store_true", help="also print the test splits")
     parser.add_argument("--show-test", action="store_true", help="and list its errors")
     args = parser.parse_args()
     found = pairs()
     figures, errors = evaluate(found)
-    for split in ("train", "test") if args.test or args.show_test else ("train",):
+    for split in SPLITS if args.test or args.show_test else ("train",):
         f = figures[split]
         positives = f.tp + f.fn
         print(f"{split:5}: {positives + f.fp + f.tn} pairs ({positives} duplicates): "

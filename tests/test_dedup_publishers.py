@@ -20,11 +20,13 @@ from aggregator.dedup_words import LEXICON, Lexicon, WordWeights, title_words
 from bench.dedup_quality import agenda_weights, evaluate, pairs
 
 PARIS = ZoneInfo("Europe/Paris")
-# The test split is tests/data/dedup-publishers-heldout.psv, written on 2026-12-01 once the
-# scoring was frozen and never tuned on: F1 0.885 (precision 1.000, 27 of 34 duplicates).
-# The former test third of the first file (F1 0.949) had been seen while tuning; it is
-# training data since. The issue's target is 0.97; this floor keeps the figure from slipping.
-REQUIRED_TEST_F1 = 0.88
+# The test splits, never tuned on: tests/data/dedup-publishers-heldout.psv, written on
+# 2026-12-01 once the scoring was frozen (F1 0.885 then; 0.921 on 2026-12-02, one of its
+# pairs' titles having been seen that day in a blocking test's failure), and
+# dedup-publishers-heldout2.psv, written on 2026-12-02 before that day's scoring was
+# measured on it (F1 0.901, run once). The issue's target is 0.97: these floors keep the
+# figures from slipping.
+REQUIRED_TEST_F1 = {"test": 0.91, "test2": 0.89}
 
 
 def test_the_labelled_set_is_large_and_split_by_event() -> None:
@@ -44,12 +46,13 @@ def test_the_labelled_set_is_large_and_split_by_event() -> None:
         splits.setdefault(pair.group, set()).add(pair.split)
     assert all(len(s) == 1 for s in splits.values())
     assert sum(p.split == "test" for p in found) >= 50
+    assert sum(p.split == "test2" for p in found) >= 60
 
 
 def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> None:
     figures, errors = evaluate(pairs())
     with capsys.disabled():
-        for split in ("train", "test"):
+        for split in ("train", "test", "test2"):
             f = figures[split]
             print(f"\ndedup, publishers' set, {split}: precision {f.precision:.3f}, "
                   f"recall {f.recall:.3f}, F1 {f.f1:.3f}, {f.review} to review")  # fmt: skip
@@ -57,10 +60,10 @@ def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> No
             if pair.split == "train":
                 print(f"  train {'FN' if pair.same else 'FP'} {pair.kind}: "
                       f"{pair.a.title!r} / {pair.b.title!r} ({verdict.score:.2f})")  # fmt: skip
-    test = figures["test"]
-    assert test.f1 >= REQUIRED_TEST_F1
-    # Two events at one venue and one start are never merged, on either split.
-    assert figures["test"].hard_merged == 0 and figures["train"].hard_merged == 0
+    for split, floor in REQUIRED_TEST_F1.items():
+        assert figures[split].f1 >= floor, split
+    # Two events at one venue and one start are never merged, on any split.
+    assert all(figures[split].hard_merged == 0 for split in ("train", "test", "test2"))
 
 
 def test_blocking_loses_no_publishers_duplicate() -> None:
