@@ -43,12 +43,12 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 
 from aggregator.dedup_places import (
-    ADDRESS,
     both_venues,
     place_parts,
     place_prefixes,
     place_similarity,
     strip_places,
+    town_words,
     unmarked,
 )
 from aggregator.dedup_words import (
@@ -94,7 +94,7 @@ _SYNTHETIC_UID = re.compile(r"^(synth|jsonld)-")
 # ordinal ("13e") or the department's code ("Attac 05").
 _NUMBER = re.compile(r"\b[1-9]\d{0,2}\b")
 _NONE: frozenset[str] = frozenset()
-_DIGIT = re.compile(r"\d")
+ACRONYM_MIN, ACRONYM_MAX = 3, 6  # letters of an acronym written in capitals: "SPF"
 # Three words in capitals in a row: "FÊTE DU VÉLO", "EAU TRANSITION MUSIQUE - Gap".
 _SHOUTED = re.compile(r"[A-ZÀ-ÖØ-Þ]{2,}\W+[A-ZÀ-ÖØ-Þ]{2,}\W+[A-ZÀ-ÖØ-Þ]{2,}")
 _QUOTED = re.compile(r"«\s*([^»]+?)\s*»|“([^”]+)”|\"([^\"]+)\"")
@@ -214,15 +214,13 @@ class Texts:
             generic = bool(words) and _generic(words)
             quoted = _QUOTED.search(title)
             name = fold(next(g for g in quoted.groups() if g)) if quoted else ""
-            numbers = frozenset(_NUMBER.findall(title)) if _DIGIT.search(title) else _NONE
+            numbers = frozenset(_NUMBER.findall(title)) or _NONE
             # In a title shouted in capitals, no word is an acronym by its case.
-            acronyms = capitals(title)
-            if acronyms and not _SHOUTED.search(title):
-                acronyms = (
-                    frozenset(w for w in acronyms if ACRONYM_MIN <= len(w) <= ACRONYM_MAX) or _NONE
-                )
-            else:
-                acronyms = _NONE
+            written = capitals(title)
+            shouted = bool(written) and _SHOUTED.search(title) is not None
+            acronyms = frozenset(
+                w for w in written if ACRONYM_MIN <= len(w) <= ACRONYM_MAX and not shouted
+            )
             found = self.titles[title] = (
                 words, " ".join(words), generic, name, numbers, acronyms or _NONE
             )  # fmt: skip
@@ -234,8 +232,7 @@ class Texts:
         if found is None:
             place = place_parts(location)
             words = frozenset(" ".join(unmarked(place)).split())
-            town = frozenset(place[-1].removeprefix(ADDRESS).split()) if place else _NONE
-            found = self.places[location] = (place, words, town)
+            found = self.places[location] = (place, words, town_words(place))
         return found
 
     def blocking(
@@ -415,9 +412,6 @@ def _cover(
         total -= weigh(kinds.pop())
     total = total or 1.0
     return total, covered / total, only, missing, shared, kinds
-
-
-ACRONYM_MIN, ACRONYM_MAX = 3, 6
 
 
 def _spelled_out(acronym: str, words: tuple[str, ...]) -> range | None:
@@ -607,8 +601,7 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
     same_end = ra.end is not None and ra.end == rb.end
     domain = _domain(ra.url)
     same_domain = bool(domain) and domain == _domain(rb.url) and domain not in _SHARED_DOMAINS
-    bare = a.generic or b.generic  # a title saying only its kind: "Repair café"
-    generic = bare or match.generic
+    generic = a.generic or b.generic or match.generic  # "Repair café": only its kind
     if generic:
         # "Assemblée générale" of two associations, "Portes ouvertes" at the Cairn and at
         # the Recyclerie: only the same slot at the same place.
@@ -738,8 +731,8 @@ def _candidates(
     for day in sorted(by_day):
         # Title words by territory (a dict per territory: no tuple built per word and
         # record); UIDs and links anywhere.
-        territories: dict[str | None, dict[str, list[int]]] = {}
-        anywhere: dict[str, list[int]] = defaultdict(list)
+        territories: dict[str | None, defaultdict[str, list[int]]] = {}
+        anywhere: defaultdict[str, list[int]] = defaultdict(list)
         ids: dict[str, list[int]] = defaultdict(list)
         # A title saying only its kind ("Permanence", "Repair café") shares no telling
         # word with the one naming it ("Permanence CAE Petra Patrimonia"), nor an acronym
@@ -755,9 +748,10 @@ def _candidates(
             if territory in _NOT_A_PLACE:
                 words = anywhere
             else:
-                words = territories.get(territory)  # type: ignore[assignment]
-                if words is None:
-                    words = territories[territory] = defaultdict(list)
+                found = territories.get(territory)
+                if found is None:  # (not setdefault: no dict built per record)
+                    found = territories[territory] = defaultdict(list)
+                words = found
             for word in item.keys:
                 words[word].append(index)
             if record.uid:
@@ -803,7 +797,7 @@ def _sought_pairs(
         record = seeker.record
         town = seeker.place[-1]
         need = frozenset(seeker.own) if seeker.bare else None
-        venue = seeker.place_words.difference(town.removeprefix(ADDRESS).split())
+        venue = seeker.place_words - town_words(seeker.place)
         for j in towns[town]:
             item = prepared[j]
             other = item.record

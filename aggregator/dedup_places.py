@@ -46,6 +46,11 @@ def unmarked(place: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(p.removeprefix(ADDRESS) for p in place)
 
 
+def town_words(place: tuple[str, ...]) -> frozenset[str]:
+    """The words of a place's last part, its town (or all it gives)."""
+    return frozenset(place[-1].removeprefix(ADDRESS).split()) if place else frozenset()
+
+
 @functools.lru_cache(maxsize=65536)
 def place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
     """Venue against venue and town against town when both give both (one town, venues
