@@ -250,7 +250,9 @@ def refresh(
                                 parse = parsers.submit(
                                     within, cpu, memory, prepare, source, fetched, portable, moment
                                 )
-                            except BrokenProcessPool:
+                            except (BrokenProcessPool, OSError):
+                                # Broken, or it could not start a process (a dead parser's
+                                # pool can fail on the fork server's socket: EBADF).
                                 prepared = _alone(source, fetched, portable, moment, options.budget)
                                 parsers = _renewed(parsers, options, len(chosen))
                             else:

@@ -3,6 +3,7 @@ that dies costs only the documents it held (on real SQLite and real PostgreSQL).
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -58,6 +59,24 @@ class AlwaysDyingPool(ProcessPoolExecutor):
         for process in list(self._processes.values()):  # type: ignore[attr-defined]
             os.kill(process.pid, signal.SIGKILL)
         return future
+
+
+class UnstartablePool(ProcessPoolExecutor):
+    """The real pool, except that the first pool cannot start a process for its second
+    document (as when a killed parser left the fork server's socket unusable: EBADF)."""
+
+    pools = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        type(self).pools += 1
+        self.number, self.submitted = type(self).pools, 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.submitted += 1
+        if self.number == 1 and self.submitted == 2:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        return super().submit(fn, *args, **kwargs)
 
 
 def feeds(folder: Path, count: int, variant: int = 0) -> list[SourceConfig]:
@@ -127,6 +146,27 @@ def test_documents_a_dead_parser_process_held_are_parsed_again_alone(
     assert [(r.source_id, r.outcome) for r in results] == [(c.id, "ok") for c in configs]
     current = {row for row in stored(engine) if row[-1] is None}  # not removed
     assert current == stored(reference)
+
+
+def test_a_parser_pool_that_cannot_start_a_process_costs_nothing(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in CI: after a parser process was killed, the pool's next submit raised
+    OSError (EBADF) and the whole refresh crashed. The document is parsed alone and the
+    rest in a fresh pool: every source is stored as in one process."""
+    configs = feeds(tmp_path, PARALLEL_FROM + 2)
+    reference = make_engine(f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    migrate(reference)
+    refresh(reference, configs, SERIAL, now=NOW)
+    monkeypatch.setattr(budget, "ProcessPoolExecutor", UnstartablePool)
+    UnstartablePool.pools = 0
+    monkeypatch.setattr(stages, "parse_document", _parsed_in_the_refreshing_process)
+
+    results = refresh(engine, configs, PARALLEL, now=NOW)
+
+    assert [(r.source_id, r.outcome) for r in results] == [(c.id, "ok") for c in configs]
+    assert stored(engine) == stored(reference)
+    assert UnstartablePool.pools >= 3  # the first, one alone, and a fresh one for the rest
 
 
 def _parsed_in_the_refreshing_process(*args: Any, **kwargs: Any) -> Any:
