@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
+from aggregator import gc_pause
 from aggregator.dedup_places import (
     both_venues,
     place_parts,
@@ -212,9 +213,12 @@ class Texts:
         if found is None:
             words = title_words(title)
             generic = bool(words) and _generic(words)
-            quoted = _QUOTED.search(title)
+            # (Searched only with a quote mark there: most titles have none.)
+            quoting = '"' in title or "«" in title or "“" in title
+            quoted = _QUOTED.search(title) if quoting else None
             name = fold(next(g for g in quoted.groups() if g)) if quoted else ""
-            numbers = frozenset(_NUMBER.findall(title)) or _NONE
+            found_numbers = _NUMBER.findall(title)
+            numbers = frozenset(found_numbers) if found_numbers else _NONE
             # In a title shouted in capitals, no word is an acronym by its case.
             written = capitals(title)
             shouted = bool(written) and _SHOUTED.search(title) is not None
@@ -250,7 +254,7 @@ class Texts:
         if found is None:
             # The town goes (it pairs every event of the town that day), not the venue: a
             # title naming its venue ("JPO de la Ressourcerie") meets one at it.
-            rest = tuple(w for w in words if w not in town)
+            rest = words if town.isdisjoint(words) else tuple([w for w in words if w not in town])
             own = strip_places(words, place_words)  # once per key: no cache needed here
             bare = bool(place) and _generic(own)
             found = self.keys[key] = (_blocking_keys(words, rest), own, bare)
@@ -905,18 +909,19 @@ def score(
     a pair earlier in `records`; `days`: only pairs compared on those days (the first to
     the last), so a long window can be scored a few days at a time, sharing `texts`. Word
     weights are learnt from the records' own titles unless given."""
-    texts = texts or Texts()
-    prepared = [_prepare(r, tz, texts) for r in records]
-    if weights is None:  # from each distinct title's words, worked out once above
-        weights = WordWeights.counted([found[0] for found in texts.titles.values()])
-    scored: dict[tuple[int, int], Verdict] = {}
-    for pairs in _candidates(prepared, days):
-        for i, j in pairs:
-            if (i, j) not in scored:
-                verdict = _judge(prepared[i], prepared[j], weights)
-                if verdict.score >= REVIEW_AT:
-                    scored[i, j] = verdict
-    return [JudgedPair(records[i].id, records[j].id, v) for (i, j), v in scored.items()]
+    with gc_pause.paused():
+        texts = texts or Texts()
+        prepared = [_prepare(r, tz, texts) for r in records]
+        if weights is None:  # from each distinct title's words, worked out once above
+            weights = WordWeights.counted([found[0] for found in texts.titles.values()])
+        scored: dict[tuple[int, int], Verdict] = {}
+        for pairs in _candidates(prepared, days):
+            for i, j in pairs:
+                if (i, j) not in scored:
+                    verdict = _judge(prepared[i], prepared[j], weights)
+                    if verdict.score >= REVIEW_AT:
+                        scored[i, j] = verdict
+        return [JudgedPair(records[i].id, records[j].id, v) for (i, j), v in scored.items()]
 
 
 def decide(
@@ -941,6 +946,16 @@ def settle(
     one event, admin overrides first. Ties go in the members' order, so the pairs of a
     window scored a few days at a time settle as if scored at once; pairs naming an
     occurrence not among the members are ignored."""
+    with gc_pause.paused():
+        return _settle(members, scored, previous, overrides)
+
+
+def _settle(
+    members: Sequence[Member],
+    scored: Iterable[JudgedPair],
+    previous: Mapping[str, str] | None,
+    overrides: Overrides,
+) -> Decisions:
     index = {m.id: n for n, m in enumerate(members)}
     groups = _Clusters(members, overrides.split)
     for forced in sorted(sorted(p) for p in overrides.merge):
