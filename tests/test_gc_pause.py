@@ -6,11 +6,16 @@ import datetime as dt
 import gc
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from aggregator import gc_pause
 from aggregator.dedup import PARIS, DedupRecord, cluster
+from aggregator.pipeline import RefreshOptions, refresh
+from aggregator.store.clusters import recluster
+from tests.conftest import NOW, source
 
 
 @pytest.fixture
@@ -94,4 +99,29 @@ def test_overlapping_pauses_in_two_threads_give_the_collector_back_at_the_last_e
 def test_a_failure_inside_a_pause_gives_the_collector_back() -> None:
     with pytest.raises(RuntimeError), gc_pause.paused():
         raise RuntimeError("scoring failed")
+    assert gc.isenabled()
+
+
+def test_a_stored_agenda_reclusters_without_collector_passes(
+    engine: sa.Engine, tmp_path: Path, collections: list[int]
+) -> None:
+    """Through the store, as the refresh does: read, scored a week at a time, settled."""
+    configs = []
+    for name in ("amap", "mjc"):
+        lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"]
+        for n in range(600):
+            day = NOW + dt.timedelta(days=1 + n % 60, hours=n % 9)
+            lines += ["BEGIN:VEVENT", f"UID:{name}-{n}@t",
+                      f"DTSTART:{day:%Y%m%dT%H%M%SZ}", f"SUMMARY:Atelier {name} {n % 41}",
+                      f"LOCATION:Salle {n % 5}, Gap", "END:VEVENT"]  # fmt: skip
+        path = tmp_path / f"{name}.ics"
+        path.write_text("\r\n".join([*lines, "END:VCALENDAR", ""]), newline="")
+        configs.append(source(id=name, name=name, url=str(path)))
+    refresh(engine, configs, RefreshOptions(workers=1), now=NOW, dedup=False)
+    collections.clear()
+    result = recluster(engine, NOW, PARIS, processes=1)
+    assert result.occurrences == 1200
+    # One as the pause ends. Pausing only the scoring and settling left 5 or 6 here, as
+    # the rows were read.
+    assert len(collections) <= 2, collections
     assert gc.isenabled()

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from aggregator import gc_pause
 from aggregator.dedup import MAX_ALL_DAY_DAYS, DedupRecord, JudgedPair, Texts, forget, score
 from aggregator.dedup_words import WordWeights
 from aggregator.store.schema import events
@@ -109,8 +110,9 @@ def score_stretch(
         events.c.start_at >= low - dt.timedelta(days=MAX_ALL_DAY_DAYS),
         sa.or_(events.c.start_at >= low, sa.and_(events.c.all_day, events.c.end_at > low)),
     ]
-    records, _ = records_where(conn, [*active_since(since), *on_days])
-    return score(records, tz, weights, stretch, texts)
+    with gc_pause.paused():  # reading builds as many acyclic values as scoring
+        records, _ = records_where(conn, [*active_since(since), *on_days])
+        return score(records, tz, weights, stretch, texts)
 
 
 class _Kept:
@@ -129,8 +131,9 @@ class _Kept:
 
 def window_weights(conn: sa.Connection, since: dt.datetime) -> WordWeights:
     """Word weights from the distinct titles of the whole window."""
-    titles = conn.execute(sa.select(events.c.title).where(*active_since(since)).distinct())
-    return WordWeights.learn(titles.scalars())
+    with gc_pause.paused():
+        titles = conn.execute(sa.select(events.c.title).where(*active_since(since)).distinct())
+        return WordWeights.learn(titles.scalars())
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from aggregator import gc_pause
 from aggregator.dedup import (
     JudgedPair,
     Overrides,
@@ -73,7 +74,9 @@ def recluster(
     a large window (both cores). Only pairs cross days, so memory holds one stretch of
     days' occurrences, not the window's. `processes=0` scores the whole window at once
     (the way before, kept for comparison)."""
-    with engine.begin() as conn:
+    # The collector paused: reading, scoring and settling build acyclic values by the
+    # hundred thousand (aggregator.gc_pause).
+    with gc_pause.paused(), engine.begin() as conn:
         window = active_since(since)
         overrides = _overrides(conn)
         decisions = None
