@@ -571,6 +571,33 @@ def _vouched(item: _Prepared, other: _Prepared, kept: tuple[str, ...]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=1024)
+def _publisher_words(source_id: str) -> frozenset[str]:
+    """A source's id read as its name: ids are made from names ("la-fourmi-gap")."""
+    return frozenset(w for w in title_words(source_id.replace("-", " ")) if len(w) >= 3)
+
+
+@functools.lru_cache(maxsize=4096)
+def _proper_names(title: str) -> frozenset[str]:
+    """The title's words written as names, with a capital, after its first word."""
+    return frozenset(fold(w) for w in re.findall(r"\w+", title)[1:] if w[0].isupper())
+
+
+def _names_its_publisher(item: _Prepared, other: _Prepared) -> bool:
+    """Whether a title names its own publisher, and not the other record's, in words the
+    other title lacks ("Assemblée générale de La Fourmi" from la-fourmi-gap, beside
+    "Assemblée générale" from udess05). Only a name counts: "Visite de ferme" from
+    fermes-05 names a kind of visit."""
+    names = _proper_names(item.record.title)
+    extra = [w for w in item.own if w in names and w not in other.words]
+    if not extra:
+        return False
+    mine = _publisher_words(item.record.source_id)
+    theirs = _publisher_words(other.record.source_id)
+    named = [p for p in mine | theirs if any(same_word(w, p) for w in extra)]
+    return bool(named) and all(p in mine and p not in theirs for p in named)
+
+
 def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
     """The score of two occurrences of different sources, with its evidence."""
     ra, rb = a.record, b.record
@@ -612,7 +639,12 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
         close = ra.all_day or rb.all_day or abs(ra.start - rb.start) <= GENERIC_START_GAP
         if place is None or place < 0.8 or not close:
             return APART
-        if match.vouched or match.spelled >= 0.9:
+        if _names_its_publisher(a, b) or _names_its_publisher(b, a):
+            # A title names its own publisher, the other only its kind: that one is its own
+            # publisher's event, another one (a relay names whose event it relays), unless
+            # an admin says otherwise.
+            score = MERGE_AT - 0.01
+        elif match.vouched or match.spelled >= 0.9:
             # The same wording, or titles naming their kind and the place they are at
             # ("Soirée jeux à la ludothèque" / "Soirée jeux de société", at the ludothèque).
             score = 0.85
@@ -894,7 +926,7 @@ def forget() -> None:
     """Empty the caches of worked-out texts (titles' words, places, word pairs): a process
     scoring a long window a stretch at a time keeps memory to a few stretches' texts."""
     for cached in (place_similarity, _outside, place_prefixes, _generic, _topic, same_word,
-                   title_words, rewrites):  # fmt: skip
+                   title_words, rewrites, _publisher_words, _proper_names):  # fmt: skip
         cached.cache_clear()
 
 

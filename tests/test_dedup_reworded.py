@@ -68,6 +68,10 @@ SAME = {
         ("Lo Barrut en concert (ouverture des portes 19h30)", "Veynes"),
         ("LO BARRUT - polyphonies occitanes", "Veynes"),
     ),
+    "a médiathèque's tale time, named two ways": (
+        ("Heure du conte", "Médiathèque, Veynes"),
+        ("Lecture de contes pour les petits", "Médiathèque de Veynes"),
+    ),
     "a short abbreviation and a season added": (
         ("Foire bio du Buëch", "Serres"),
         ("Foire biologique du Buëch de printemps", "Centre du village, Serres"),
@@ -95,6 +99,22 @@ def test_a_title_saying_only_its_kind_joins_the_one_naming_it_at_one_venue() -> 
     town = record("c", "udess", "Permanence CAE Petra Patrimonia", "Gap", at(9))
     verdict = judge(bare, town)
     assert verdict.score >= REVIEW_AT and not verdict.merge
+
+
+def test_a_bare_title_beside_one_naming_its_own_publisher_is_another_publishers_event() -> None:
+    """The tiers-lieu's own AG in its calendar, "Assemblée générale"; the SEL's, in the
+    SEL's calendar, names the SEL: two AGs in two rooms of one house, at one minute. A relay
+    would have named whose AG it relays."""
+    place = "Maison des associations, Gap"
+    bare = record("a", "le-cairn", "Assemblée générale", place, at(18), at(20))
+    sel = record("b", "sel-gapencais", "Assemblée générale du SEL gapençais", place, at(18), at(20))
+    verdict = judge(bare, sel)
+    assert not verdict.merge and verdict.score >= REVIEW_AT, verdict  # an admin decides
+    assert not merged(bare, sel)
+    # Relayed by the network, which names the SEL: the SEL's own bare record joins it.
+    own = record("c", "sel-gapencais", "Assemblée générale", place, at(18), at(20))
+    relayed = record("d", "udess05", "Assemblée générale du SEL gapençais", place, at(18), at(20))
+    assert merged(own, relayed)
 
 
 TWO = {
