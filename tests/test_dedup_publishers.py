@@ -24,9 +24,11 @@ PARIS = ZoneInfo("Europe/Paris")
 # 2026-12-01 once the scoring was frozen (F1 0.885 then; 0.921 on 2026-12-02, one of its
 # pairs' titles having been seen that day in a blocking test's failure), and
 # dedup-publishers-heldout2.psv, written on 2026-12-02 before that day's scoring was
-# measured on it (F1 0.901, run once). The issue's target is 0.97: these floors keep the
-# figures from slipping.
-REQUIRED_TEST_F1 = {"test": 0.91, "test2": 0.89}
+# measured on it (F1 0.901, run once), and dedup-publishers-heldout3.psv, written later that
+# day before the second session's scoring was measured on it (F1 0.873, run once). The
+# issue's target is 0.97: these floors keep the figures from slipping.
+REQUIRED_TEST_F1 = {"test": 0.92, "test2": 0.89, "test3": 0.86}
+SPLITS = ("train", "test", "test2", "test3")
 
 
 def test_the_labelled_set_is_large_and_split_by_event() -> None:
@@ -47,12 +49,13 @@ def test_the_labelled_set_is_large_and_split_by_event() -> None:
     assert all(len(s) == 1 for s in splits.values())
     assert sum(p.split == "test" for p in found) >= 50
     assert sum(p.split == "test2" for p in found) >= 60
+    assert sum(p.split == "test3" for p in found) >= 50
 
 
 def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> None:
     figures, errors = evaluate(pairs())
     with capsys.disabled():
-        for split in ("train", "test", "test2"):
+        for split in SPLITS:
             f = figures[split]
             print(f"\ndedup, publishers' set, {split}: precision {f.precision:.3f}, "
                   f"recall {f.recall:.3f}, F1 {f.f1:.3f}, {f.review} to review")  # fmt: skip
@@ -63,7 +66,7 @@ def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> No
     for split, floor in REQUIRED_TEST_F1.items():
         assert figures[split].f1 >= floor, split
     # Two events at one venue and one start are never merged, on any split.
-    assert all(figures[split].hard_merged == 0 for split in ("train", "test", "test2"))
+    assert all(figures[split].hard_merged == 0 for split in SPLITS)
 
 
 def test_blocking_loses_no_publishers_duplicate() -> None:
