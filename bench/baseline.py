@@ -2,7 +2,7 @@
 
 The benchmarks compare against BASELINE: main before the publishers' dedup (lexicon, word
 weights, doubtful pairs), and against BEFORE: main before the latest dedup change (the
-publishers' reworded duplicates, round two). `git show` reads the old files (dedup.py, its
+collector paused while scoring, a title naming its own publisher). `git show` reads the old files (dedup.py, its
 title words and lexicon when it had them); it runs on today's records and overrides (same
 field names), so every version gets the very same input.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
 BASELINE = "f4ab35e"
-BEFORE = "af1e04e"
+BEFORE = "4562061"
 _FILES = ("aggregator/dedup_words.py", "aggregator/data/dedup-lexicon.toml")
 
 
