@@ -15,6 +15,8 @@ from rapidfuzz import fuzz
 
 from aggregator.dedup_words import STOP_WORDS
 from aggregator.search import fold
+from aggregator.territory import load_gazetteer
+from aggregator.territory import tokens as territory_tokens
 
 # A street address ("12 rue Carnot", "Chemin des Alpins"), not a venue's name; a postcode
 # before the town ("05100 Briançon") is not one.
@@ -27,7 +29,8 @@ ADDRESS = "@"  # marks an address part of a place
 
 def place_parts(location: str) -> tuple[str, ...]:
     """Folded parts of a location, venue first, town last; a street address is marked
-    (ADDRESS), since "4 avenue de la République" and "La Fabrique" may be one building."""
+    (ADDRESS), since "4 avenue de la République" and "La Fabrique" may be one building. A
+    venue written with its town in one part ("Salle des fêtes de Laragne") is two parts."""
     parts = []
     for part in re.split(r",|\s[-–]\s", location):
         folded = fold(part).strip()
@@ -35,7 +38,31 @@ def place_parts(location: str) -> tuple[str, ...]:
         kept = " ".join(w for w in words if w not in STOP_WORDS)
         if kept:
             parts.append(ADDRESS + kept if _ADDRESS.match(folded) else kept)
+    if len(parts) == 1 and not parts[0].startswith(ADDRESS):
+        return _venue_of_town(location) or tuple(parts)
     return tuple(parts)
+
+
+@functools.cache
+def _communes() -> tuple[frozenset[tuple[str, ...]], int]:
+    """The gazetteer's ways of writing each commune (aggregator.territory), and the most
+    words one takes."""
+    names = load_gazetteer().names
+    return frozenset(names), max((len(n) for n in names), default=0)
+
+
+def _venue_of_town(location: str) -> tuple[str, ...] | None:
+    """("salle fetes", "laragne") for "Salle des fêtes de Laragne": a venue's words, then
+    a commune's name ending the part; None if it ends with none or is nothing else."""
+    words = territory_tokens(location)
+    names, longest = _communes()
+    for size in range(min(longest, len(words) - 1), 0, -1):
+        if tuple(words[-size:]) in names:
+            venue = [w for w in words[:-size] if w not in STOP_WORDS]
+            if not venue:
+                return None
+            return " ".join(venue), " ".join(w for w in words[-size:] if w not in STOP_WORDS)
+    return None
 
 
 def _named(place: tuple[str, ...]) -> tuple[str, ...]:

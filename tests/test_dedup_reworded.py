@@ -146,6 +146,17 @@ def test_two_events_that_read_alike_stay_two(case: str) -> None:
     assert not merged(a, b)
 
 
+def test_a_venue_written_with_its_town_in_one_part_is_one_venue() -> None:
+    """ "Local associatif de Savines" is the "Local associatif, Savines-le-Lac" (the town's
+    short name ends the part): a bare title and one naming its organiser, at one minute and
+    end, are one event there, not only a doubt."""
+    bare = record("a", "amap-savines", "Permanence", "Local associatif, Savines-le-Lac",
+                  at(17), at(19))  # fmt: skip
+    named = record("b", "udess05", "Permanence de l'AMAP", "Local associatif de Savines",
+                   at(17), at(19))  # fmt: skip
+    assert judge(bare, named).merge, judge(bare, named)
+
+
 def test_the_same_venue_name_in_two_towns_is_not_even_a_doubt() -> None:
     """ "Salle des fêtes" is in every town: with the towns apart, no admin should be asked,
     even where no territory could be told (places outside the gazetteer)."""
@@ -157,3 +168,11 @@ def test_the_same_venue_name_in_two_towns_is_not_even_a_doubt() -> None:
     )
     assert judge(a, b).score == 0.0
     assert decide([a, b]).doubtful == []
+    # Written in one part each, the towns still tell them apart.
+    c = DedupRecord(
+        "c", "one", "Cinéma atelier graines", at(14), location="Salle des fêtes de Serres"
+    )
+    d = DedupRecord(
+        "d", "two", "Cinéma atelier graines", at(14), location="Salle des fêtes de Veynes"
+    )
+    assert judge(c, d).score == 0.0
