@@ -2,9 +2,10 @@
 
 The benchmarks compare against BASELINE: main before the publishers' dedup (lexicon, word
 weights, doubtful pairs), and against BEFORE: main before the latest dedup change (the
-collector paused while scoring, a title naming its own publisher). `git show` reads the old files (dedup.py, its
-title words and lexicon when it had them); it runs on today's records and overrides (same
-field names), so every version gets the very same input.
+collector paused while scoring, a title naming its own publisher, venues written with
+their town). `git show` reads the old files (dedup.py, its title words, places and lexicon
+when it had them); it runs on today's records and overrides (same field names), so every
+version gets the very same input.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 BASELINE = "f4ab35e"
 BEFORE = "4562061"
-_FILES = ("aggregator/dedup_words.py", "aggregator/data/dedup-lexicon.toml")
+_FILES = ("aggregator/dedup_words.py", "aggregator/dedup_places.py",
+          "aggregator/data/dedup-lexicon.toml")  # fmt: skip
 
 
 def _show(ref: str, path: str) -> str | None:
@@ -74,7 +76,14 @@ def dedup_at(ref: str = BASELINE) -> types.ModuleType | None:
     try:
         words_path = folder / "aggregator" / "dedup_words.py"
         words = _module(f"baseline_dedup_words_{ref}", words_path) if words_path.exists() else None
+        places_path = folder / "aggregator" / "dedup_places.py"
         with _as("aggregator.dedup_words", words):
-            return _module(f"baseline_dedup_{ref}", folder / "aggregator" / "dedup.py")
+            places = (
+                _module(f"baseline_dedup_places_{ref}", places_path)
+                if places_path.exists()
+                else None
+            )
+            with _as("aggregator.dedup_places", places):
+                return _module(f"baseline_dedup_{ref}", folder / "aggregator" / "dedup.py")
     finally:
         shutil.rmtree(folder)  # the lexicon is read while the module is built
