@@ -30,6 +30,7 @@ Measured on tests/data/dedup-publishers.psv: `python -m bench.dedup_quality --te
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import itertools
@@ -143,9 +144,12 @@ class _Prepared:
     numbers: frozenset[str] = field(default=frozenset())  # "niveau 2", "session 1/3"
     acronyms: frozenset[str] = field(default=frozenset())  # words in capitals: "SPF"
     bare: bool = False  # its title says only its kind, once its place's words are out
+    text: int = 0  # its title and place's number in its Texts: one per distinct pair
 
 
 KEY_LENGTH = 5
+# Title matches kept per Texts before starting afresh: 50k is about 10 MB.
+MATCHES_AT_MOST = 50_000
 
 
 def _blocking_keys(words: tuple[str, ...], rest: tuple[str, ...]) -> frozenset[str]:
@@ -206,7 +210,11 @@ class Texts:
     def __init__(self) -> None:
         self.titles: dict[str, _Title] = {}
         self.places: dict[str, tuple[tuple[str, ...], frozenset[str], frozenset[str]]] = {}
-        self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...], bool]] = {}
+        self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...], bool, int]] = {}
+        # Title matches of two records' texts (numbered as in `keys`) with `weights`: the
+        # occurrences of two series meet again week after week.
+        self.matches: dict[int, _TitleMatch] = {}
+        self.weights: WordWeights | None = None
 
     def title(self, title: str) -> _Title:
         found = self.titles.get(title)
@@ -246,9 +254,9 @@ class Texts:
         place: tuple[str, ...],
         place_words: frozenset[str],
         town: frozenset[str],
-    ) -> tuple[frozenset[str], tuple[str, ...], bool]:
-        """Blocking keys, the title's words that are not the record's place's, and whether
-        those say only a kind of event."""
+    ) -> tuple[frozenset[str], tuple[str, ...], bool, int]:
+        """Blocking keys, the title's words that are not the record's place's, whether
+        those say only a kind of event, and the number of this title and place."""
         key = (record.title, record.location)
         found = self.keys.get(key)
         if found is None:
@@ -257,15 +265,21 @@ class Texts:
             rest = words if town.isdisjoint(words) else tuple([w for w in words if w not in town])
             own = strip_places(words, place_words)  # once per key: no cache needed here
             bare = bool(place) and _generic(own)
-            found = self.keys[key] = (_blocking_keys(words, rest), own, bare)
+            found = self.keys[key] = (_blocking_keys(words, rest), own, bare, len(self.keys))
         return found
+
+    def matching(self, weights: WordWeights) -> dict[int, _TitleMatch]:
+        """The title matches worked out with these weights (none, with other weights)."""
+        if weights is not self.weights or len(self.matches) > MATCHES_AT_MOST:
+            self.matches, self.weights = {}, weights
+        return self.matches
 
 
 def _prepare(record: DedupRecord, tz: ZoneInfo, texts: Texts | None = None) -> _Prepared:
     texts = texts or Texts()
     words, title, generic, quoted, numbers, acronyms = texts.title(record.title)
     place, place_words, town = texts.place(record.location)
-    keys, own, bare = texts.blocking(record, words, place, place_words, town)
+    keys, own, bare, text = texts.blocking(record, words, place, place_words, town)
     return _Prepared(
         record,
         words,
@@ -280,6 +294,7 @@ def _prepare(record: DedupRecord, tz: ZoneInfo, texts: Texts | None = None) -> _
         numbers=numbers,
         acronyms=acronyms,
         bare=bare,
+        text=text,
     )
 
 
@@ -382,14 +397,15 @@ def _cover(
     significant words not covered and their weight, the significant weight covered, and
     the kinds of event it names that `theirs` lacks. `also`: words of mine covered
     otherwise (an acronym and its words)."""
-    exact = set(theirs) | also
-    weigh, significant = weights.weight, weights.significant
+    exact = set(theirs) | also if also else set(theirs)
+    facts = weights.facts
     total = covered = missing = shared = 0.0
     only = []
     kinds = []  # words naming a kind of event ("marché", "atelier") the other lacks
     missed = 0
+    joined: set[str] | None = None  # their words two by two, written as one
     for n, word in enumerate(mine):
-        weight = weigh(word)
+        weight, significant = facts(word)
         total += weight
         found = word in exact
         if not found:
@@ -398,14 +414,21 @@ def _cover(
                     found = True
                     break
             else:
-                found = _compound(mine, n, theirs, exact)
+                # One word written in two, or half of one ("écofestival" / "éco-festival").
+                if joined is None:
+                    joined = {x + y for x, y in itertools.pairwise(theirs)}
+                found = (
+                    word in joined
+                    or (n > 0 and mine[n - 1] + word in exact)
+                    or (n + 1 < len(mine) and word + mine[n + 1] in exact)
+                )
         if found:
             covered += weight
-            if significant(word):
+            if significant:
                 shared += weight
         else:
             missed += 1
-            if significant(word):
+            if significant:
                 only.append(word)
                 missing += weight
             elif word in KINDS:
@@ -413,7 +436,7 @@ def _cover(
     if missed == 1 and kinds and GENERIC.isdisjoint(theirs):
         # The one word missing names a kind of event the other title leaves unsaid ("Lo
         # Barrut en concert" / "Lo Barrut - polyphonies occitanes"): not against them.
-        total -= weigh(kinds.pop())
+        total -= facts(kinds.pop())[0]
     total = total or 1.0
     return total, covered / total, only, missing, shared, kinds
 
@@ -445,18 +468,6 @@ def _acronyms(a: _Prepared, b: _Prepared) -> tuple[frozenset[str], frozenset[str
                 here.add(acronym)
                 there.update(theirs.words[i] for i in span)
     return frozenset(covered_a), frozenset(covered_b)
-
-
-def _compound(mine: tuple[str, ...], n: int, theirs: tuple[str, ...], exact: set[str]) -> bool:
-    """Whether mine[n] is one word written in two, or half of one ("écofestival" /
-    "éco-festival"): asked only of words not found."""
-    word = mine[n]
-    for k, other in enumerate(theirs[:-1]):
-        if word.startswith(other) and word == other + theirs[k + 1]:
-            return True
-    return (n > 0 and mine[n - 1] + word in exact) or (
-        n + 1 < len(mine) and word + mine[n + 1] in exact
-    )
 
 
 # "Festival Résistances : soirée climat", "Atelier numérique - démarches en ligne".
@@ -598,8 +609,14 @@ def _names_its_publisher(item: _Prepared, other: _Prepared) -> bool:
     return bool(named) and all(p in mine and p not in theirs for p in named)
 
 
-def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
-    """The score of two occurrences of different sources, with its evidence."""
+def _judge(
+    a: _Prepared,
+    b: _Prepared,
+    weights: WordWeights,
+    matches: dict[int, _TitleMatch] | None = None,
+) -> Verdict:
+    """The score of two occurrences of different sources, with its evidence. `matches`:
+    the title matches worked out so far, by the two records' texts (Texts.matching)."""
     ra, rb = a.record, b.record
     time = _time_score(a, b)
     if time is None:
@@ -620,7 +637,22 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
     place = place_similarity(a.place, b.place)
     if place is not None and place < 0.35:
         return APART  # checked first: cheaper than the titles, and it ends most pairs
-    match = _title_match(a, b, weights)
+    close = ra.all_day or rb.all_day or abs(ra.start - rb.start) <= GENERIC_START_GAP
+    if (a.generic or b.generic or a.bare or b.bare) and (place is None or place < 0.8 or not close):
+        # A title saying only its kind (its own place's words aside, and so whatever the
+        # other's place takes out too) is one event only in one slot at one place, below:
+        # known before the titles are compared.
+        return APART
+    if matches is None:
+        match = _title_match(a, b, weights)
+    else:
+        # A match depends on the titles and places only, the same for each occurrence of
+        # a series (one in four pairs of a generated agenda, more in real ones).
+        pair = a.text << 32 | b.text
+        found = matches.get(pair)
+        if found is None:
+            found = matches[pair] = _title_match(a, b, weights)
+        match = found
     title = match.similarity
     if title < MIN_TITLE:
         return APART
@@ -636,7 +668,6 @@ def _judge(a: _Prepared, b: _Prepared, weights: WordWeights) -> Verdict:
     if generic:
         # "Assemblée générale" of two associations, "Portes ouvertes" at the Cairn and at
         # the Recyclerie: only the same slot at the same place.
-        close = ra.all_day or rb.all_day or abs(ra.start - rb.start) <= GENERIC_START_GAP
         if place is None or place < 0.8 or not close:
             return APART
         if _names_its_publisher(a, b) or _names_its_publisher(b, a):
@@ -828,28 +859,47 @@ def _sought_pairs(
         place = prepared[index].place
         if place and place[-1] in places:
             towns[place[-1]].append(index)
+    # Each town's records by start, all-day ones apart: a timed seeker looks only at those
+    # within MAX_START_GAP of its start (bisect), not at the whole town's day.
+    timed: dict[str, tuple[list[int], list[dt.datetime], list[int]]] = {}
+    for town, found in towns.items():
+        ordered = sorted((i for i in found if not prepared[i].record.all_day),
+                         key=lambda i: prepared[i].record.start)  # fmt: skip
+        timed[town] = (ordered, [prepared[i].record.start for i in ordered],
+                       [i for i in found if prepared[i].record.all_day])  # fmt: skip
     for i in seekers:
         seeker = prepared[i]
         record = seeker.record
         town = seeker.place[-1]
         need = frozenset(seeker.own) if seeker.bare else None
+        # One of its words, looked for first: most titles of the town lack it.
+        needed = seeker.own[0] if seeker.own else None
         venue = seeker.place_words - town_words(seeker.place)
-        for j in towns[town]:
+        acronyms = seeker.acronyms
+        if record.all_day:
+            nearby: Iterable[int] = towns[town]
+        else:
+            ordered, starts, all_day = timed[town]
+            first = bisect.bisect_left(starts, record.start - MAX_START_GAP)
+            last = bisect.bisect_right(starts, record.start + MAX_START_GAP)
+            nearby = itertools.chain(ordered[first:last], all_day)
+        for j in nearby:
             item = prepared[j]
             other = item.record
-            if other.source_id == record.source_id or not (
-                record.all_day or other.all_day or abs(other.start - record.start) <= MAX_START_GAP
-            ):
+            if other.source_id == record.source_id:
                 continue
             # A title having all the bare one's words, or naming its venue ("Apéritif des
             # bénévoles du Cairn" / "Apéro-rencontre des bénévoles" at Le Cairn).
             if (
                 need is not None and not item.bare
-                and (need.issubset(item.words) or not venue.isdisjoint(item.words))
+                and (
+                    ((needed is None or needed in item.words) and need.issubset(item.words))
+                    or not venue.isdisjoint(item.words)
+                )
             ):  # fmt: skip
                 yield min(i, j), max(i, j)
                 continue
-            if any(_spelled_out(acronym, item.words) for acronym in seeker.acronyms):
+            if acronyms and any(_spelled_out(acronym, item.words) for acronym in acronyms):
                 yield min(i, j), max(i, j)
 
 
@@ -946,13 +996,16 @@ def score(
         prepared = [_prepare(r, tz, texts) for r in records]
         if weights is None:  # from each distinct title's words, worked out once above
             weights = WordWeights.counted([found[0] for found in texts.titles.values()])
+        matches = texts.matching(weights)
         scored: dict[tuple[int, int], Verdict] = {}
         for pairs in _candidates(prepared, days):
             for i, j in pairs:
                 if (i, j) not in scored:
-                    verdict = _judge(prepared[i], prepared[j], weights)
+                    verdict = _judge(prepared[i], prepared[j], weights, matches)
                     if verdict.score >= REVIEW_AT:
                         scored[i, j] = verdict
+            if len(matches) > MATCHES_AT_MOST:
+                matches.clear()  # a day at a time: memory stays bounded on a long window
         return [JudgedPair(records[i].id, records[j].id, v) for (i, j), v in scored.items()]
 
 

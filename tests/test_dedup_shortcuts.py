@@ -1,0 +1,80 @@
+"""Dedup's shortcuts decide as each pair judged alone does: title matches remembered per
+pair of titles and places (a series' occurrences meet again week after week), a title
+saying only its kind turned down before the titles are compared, a bare title's search
+of its town by start. A remembered match used for another place, or a veto taken too
+early, would merge or split what judge() does not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from aggregator import dedup
+from aggregator.dedup import PARIS, REVIEW_AT, DedupRecord, Texts, judge, score
+from aggregator.dedup_words import WordWeights
+
+# Titles that name a town or a venue (whose words are left out when either record is
+# there), that only say their kind, that quote a work, carry numbers or acronyms.
+TITLES = (
+    "Repair café", "Repair café à Embrun", "Repair café de la MJC", "Soirée jeux",
+    "Soirée jeux à la ludothèque", "Soirée jeux de société", "Assemblée générale",
+    "AG de La Fourmi", "Assemblée générale de La Fourmi", "Ciné-débat « Demain »",
+    "Projection du film « Demain » suivie d'un débat", "Sortie niveau 1", "Sortie niveau 2",
+    "Café compost à Gap", "Jeux à Gap", "Marché paysan", "Marché de producteurs à Embrun",
+    "Permanence", "Permanence CAE Petra Patrimonia", "EIE", "Espace info énergie",
+    "Conférence : le climat", "Conférence : la forêt", "Fête du vélo", "Bourse aux vélos",
+    "Portes ouvertes de la Ressourcerie", "Journée portes ouvertes", "Atelier couture",
+    "Atelier vélo", "Café philo : le travail", "Café philo : la liberté",
+)  # fmt: skip
+PLACES = (
+    "MJC, Embrun", "Salle des fêtes, Embrun", "Ludothèque, Gap", "La Ressourcerie, Gap",
+    "Gap", "Embrun", "MJC, 4 avenue de la République, 05200 Embrun", "Salle des fêtes de Gap",
+    "", "Le Cairn, Gap", "Médiathèque, Gap",
+)  # fmt: skip
+TERRITORIES = {"Embrun": "serre-poncon", "Gap": "gap-tallard-durance"}
+
+
+def _agenda(seed: int, size: int = 800) -> list[DedupRecord]:
+    """Records of five sources over four days, at a few hours: titles and places drawn
+    again and again, so the same two texts meet on several days, and the same two
+    titles at other places."""
+    rng = random.Random(seed)
+    records = []
+    for n in range(size):
+        place = rng.choice(PLACES)
+        town = next((t for t in TERRITORIES if t in place), None)
+        all_day = rng.random() < 0.1
+        start = dt.datetime(2027, 5, 3 + rng.randrange(4), rng.choice((10, 14, 18)),
+                            rng.choice((0, 30)), tzinfo=PARIS)  # fmt: skip
+        records.append(DedupRecord(
+            id=f"o{n}", source_id=f"s{rng.randrange(5)}", title=rng.choice(TITLES),
+            start=start.replace(hour=0, minute=0) if all_day else start,
+            end=None if all_day or rng.random() < 0.3 else start + dt.timedelta(hours=2),
+            all_day=all_day, location=place, territory=TERRITORIES.get(town or ""),
+        ))  # fmt: skip
+    return records
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_scoring_an_agenda_judges_each_pair_as_alone(seed: int) -> None:
+    records = _agenda(seed)
+    weights = WordWeights.learn(r.title for r in records)
+    kept = {(p.first, p.second): p.verdict for p in score(records, PARIS, weights)}
+    texts = Texts()
+    prepared = [dedup._prepare(r, PARIS, texts) for r in records]
+    compared = merged = 0
+    for pairs in dedup._candidates(prepared):
+        for i, j in pairs:
+            a, b = records[i], records[j]
+            alone = judge(a, b, PARIS, weights)
+            compared += 1
+            merged += alone.merge
+            if alone.score >= REVIEW_AT:
+                assert kept.get((a.id, b.id)) == alone, (a, b)
+            else:
+                assert (a.id, b.id) not in kept, (a, b, kept[a.id, b.id])
+    # The agenda exercises what it is meant to: many pairs, some merged, some doubtful.
+    assert compared > 1000 and merged > 20
+    assert any(not v.merge for v in kept.values())
