@@ -207,9 +207,12 @@ class Texts:
     of a series, and a venue's events, share theirs (time, and a third of the memory of a
     100k-occurrence dedup)."""
 
-    def __init__(self) -> None:
+    def __init__(self, places: Texts | None = None) -> None:
+        """`places`: Texts whose worked-out places are kept (not its titles)."""
         self.titles: dict[str, _Title] = {}
-        self.places: dict[str, tuple[tuple[str, ...], frozenset[str], frozenset[str]]] = {}
+        self.places: dict[str, tuple[tuple[str, ...], frozenset[str], frozenset[str]]] = (
+            places.places if places is not None else {}
+        )
         self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...], bool, int]] = {}
         # Title matches of two records' texts (numbered as in `keys`) with `weights`: the
         # occurrences of two series meet again week after week.
@@ -972,12 +975,17 @@ class Member(Protocol):
     def first_seen(self) -> dt.datetime | None: ...
 
 
-def forget() -> None:
+def forget(places: bool = True) -> None:
     """Empty the caches of worked-out texts (titles' words, places, word pairs): a process
-    scoring a long window a stretch at a time keeps memory to a few stretches' texts."""
-    for cached in (place_similarity, _outside, place_prefixes, _generic, _topic, same_word,
-                   title_words, rewrites, _publisher_words, _proper_names):  # fmt: skip
+    scoring a long window a stretch at a time keeps memory to a few stretches' texts.
+    `places=False` keeps what is known of places: an agenda has a few thousand, met again
+    in every stretch, while most titles are met in one."""
+    for cached in (_outside, _generic, _topic, same_word, title_words, rewrites,
+                   _publisher_words, _proper_names):  # fmt: skip
         cached.cache_clear()
+    if places:
+        place_similarity.cache_clear()
+        place_prefixes.cache_clear()
 
 
 def score(

@@ -221,9 +221,9 @@ def test_refreshing_one_changed_source_reworks_only_its_days(
     engine.dispose()
 
 
-@pytest.mark.parametrize("seed", [4, 5])
+@pytest.mark.parametrize(("seed", "places"), [(4, 10_000), (5, 10)])
 def test_a_whole_recluster_scored_by_days_and_in_processes_ends_as_one_at_once(
-    db_url: str, seed: int, monkeypatch: pytest.MonkeyPatch
+    db_url: str, seed: int, places: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Scored a few days at a time, here or in two worker processes reading the database
     themselves, a window settles exactly as when scored at once: multi-day events across
@@ -233,6 +233,8 @@ def test_a_whole_recluster_scored_by_days_and_in_processes_ends_as_one_at_once(
     monkeypatch.setattr(by_days, "DAYS_AT_ONCE", 3)  # many stretches, festivals across them
     monkeypatch.setattr(by_days, "PARALLEL_FROM", 0)  # processes even for a small agenda
     monkeypatch.setattr(by_days, "TEXTS_AT_MOST", 10)  # texts started afresh (here) now and then
+    # Places kept across those fresh starts (4), or started afresh too (5).
+    monkeypatch.setattr(by_days, "PLACES_AT_MOST", places)
     engine = open_engine(db_url)
     feeds = agenda(seed)
     sync_sources(engine, [SourceConfig(id=s, name=s, url=f"/x/{s}") for s in feeds])

@@ -32,6 +32,9 @@ PARALLEL_FROM = 20_000
 # Distinct titles worked out and kept for the next stretches (a series' occurrences share
 # theirs) before starting afresh: about 3 stretches of a dense agenda, 10-15 MB.
 TEXTS_AT_MOST = 5_000
+# Distinct places kept when the titles start afresh: an agenda's venues come back every
+# week (a few thousand; past this many, they start afresh too).
+PLACES_AT_MOST = 5_000
 COLUMNS = ("public_id", "source_id", "title", "start_at", "end_at", "all_day", "location",
            "territory", "uid", "url", "first_seen_at", "cluster_id")  # fmt: skip
 
@@ -117,15 +120,17 @@ def score_stretch(
 
 class _Kept:
     """The texts worked out for the stretches scored so far, started afresh (with the
-    dedup's caches) past TEXTS_AT_MOST titles."""
+    dedup's caches) past TEXTS_AT_MOST titles; places are kept unless they pass
+    PLACES_AT_MOST."""
 
     def __init__(self) -> None:
         self.texts = Texts()
 
     def __call__(self) -> Texts:
         if len(self.texts.titles) > TEXTS_AT_MOST:
-            self.texts = Texts()
-            forget()
+            places = len(self.texts.places) <= PLACES_AT_MOST
+            self.texts = Texts(self.texts if places else None)
+            forget(places=not places)
         return self.texts
 
 
