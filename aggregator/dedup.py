@@ -975,16 +975,15 @@ class Member(Protocol):
     def first_seen(self) -> dt.datetime | None: ...
 
 
-def forget(places: bool = True) -> None:
+def forget(stretch: bool = False) -> None:
     """Empty the caches of worked-out texts (titles' words, places, word pairs): a process
     scoring a long window a stretch at a time keeps memory to a few stretches' texts.
-    `places=False` keeps what is known of places: an agenda has a few thousand, met again
-    in every stretch, while most titles are met in one."""
-    for cached in (_outside, _generic, _topic, same_word, title_words, rewrites,
-                   _publisher_words, _proper_names):  # fmt: skip
+    `stretch`: only what a few stretches' titles worked out; what is known of each place
+    stays (an agenda has a few thousand places, met again in every stretch)."""
+    for cached in (place_similarity, _outside, _generic, _topic, same_word, title_words,
+                   rewrites, _publisher_words, _proper_names):  # fmt: skip
         cached.cache_clear()
-    if places:
-        place_similarity.cache_clear()
+    if not stretch:
         place_prefixes.cache_clear()
 
 

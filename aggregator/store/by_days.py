@@ -130,7 +130,7 @@ class _Kept:
         if len(self.texts.titles) > TEXTS_AT_MOST:
             places = len(self.texts.places) <= PLACES_AT_MOST
             self.texts = Texts(self.texts if places else None)
-            forget(places=not places)
+            forget(stretch=places)
         return self.texts
 
 
