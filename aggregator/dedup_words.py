@@ -73,6 +73,10 @@ LIGHT = {
     "inscription", "inscriptions", "participez", "decouvrez", "rejoignez", "tout",
     # The season a publisher adds ("Bourse aux vélos de printemps"): the date says it.
     "printemps", "ete", "automne", "hiver", "estival", "estivale", "hivernal", "hivernale",
+    # So do the month and the rhythm ("Repair café du mois de mars" / "... mensuel").
+    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
+    "octobre", "novembre", "decembre", "mois", "mensuel", "mensuelle", "mensuels",
+    "mensuelles", "hebdomadaire", "hebdomadaires",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
 _ORDINAL = re.compile(r"^\d+(?:e|eme|er|ere|nd|nde|th|st|rd|i?emes?)$")
@@ -85,8 +89,15 @@ SIGNIFICANT_WEIGHT = 0.7  # generic and light words always weigh less
 MIN_TITLES = 40
 
 
+# Letters folding keeps whole ("Restos du Cœur"): written out, as most publishers type them.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+
+
 def _plain_words(text: str) -> list[str]:
-    words = _WORD.findall(fold(text))
+    folded = fold(text)
+    if not folded.isascii():
+        folded = folded.translate(_LIGATURES)
+    words = _WORD.findall(folded)
     return [
         w for w in words
         if w not in STOP_WORDS

@@ -76,6 +76,22 @@ SAME = {
         ("Foire bio du Buëch", "Serres"),
         ("Foire biologique du Buëch de printemps", "Centre du village, Serres"),
     ),
+    "a ligature typed by one, written out by the other": (
+        ("Collecte des Restos du Cœur", "Supermarché, Veynes"),
+        ("Restos du coeur : collecte", "Veynes"),
+    ),
+    "the month and the rhythm added": (
+        ("Café réparation du mois de février", "Tiers-lieu, Serres"),
+        ("Café réparation mensuel", "Serres"),
+    ),
+    "a sale named two ways": (
+        ("Vente solidaire de vêtements", "Vestiaire de la Croix-Rouge, Gap"),
+        ("Braderie de vêtements", "Croix-Rouge, Gap"),
+    ),
+    "a first-aid course by its certificate's name": (
+        ("Initiation aux premiers secours", "Caserne des pompiers, Tallard"),
+        ("PSC1 : initiation", "Tallard"),
+    ),
 }
 
 
@@ -129,6 +145,10 @@ TWO = {
     "an association's AG and another's, named only by its venue": (
         ("Assemblée générale de la Ludothèque", "Ludothèque, Embrun", at(18), at(20)),
         ("AG Ciné-club embrunais", "Embrun", at(18), None),
+    ),
+    "two kinds of first-aid course in one room": (
+        ("Formation PSC1", "Caserne des pompiers, Tallard", at(9), at(17)),
+        ("Formation incendie et évacuation", "Caserne des pompiers, Tallard", at(9), at(17)),
     ),
     "two associations' AGs at one venue": (
         ("Assemblée générale du Repair café de Gap", "Le Cairn, Gap", at(18, 30), None),
