@@ -981,7 +981,7 @@ def forget(stretch: bool = False) -> None:
     `stretch`: only what a few stretches' titles worked out; what is known of each place
     stays (an agenda has a few thousand places, met again in every stretch)."""
     for cached in (place_similarity, _outside, _generic, _topic, same_word, title_words,
-                   rewrites, _publisher_words, _proper_names):  # fmt: skip
+                   rewrites, _publisher_words, _proper_names, fold):  # fmt: skip
         cached.cache_clear()
     if not stretch:
         place_prefixes.cache_clear()
