@@ -1,9 +1,9 @@
 """The dedup module as it was at a git revision, to time it beside today's in one run.
 
 The benchmarks compare against BASELINE: main before the publishers' dedup (lexicon, word
-weights, doubtful pairs), and against BEFORE: main before the latest dedup change (the
-collector paused while scoring, a title naming its own publisher, venues written with
-their town). `git show` reads the old files (dedup.py, its title words, places and lexicon
+weights, doubtful pairs), and against BEFORE: main before the latest dedup change (title
+matches remembered per pair of texts, bare titles turned down before their titles are
+compared, places kept across stretches, ligatures, month words). `git show` reads the old files (dedup.py, its title words, places and lexicon
 when it had them); it runs on today's records and overrides (same field names), so every
 version gets the very same input.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
 BASELINE = "f4ab35e"
-BEFORE = "4562061"
+BEFORE = "f686a67"
 _FILES = ("aggregator/dedup_words.py", "aggregator/dedup_places.py",
           "aggregator/data/dedup-lexicon.toml")  # fmt: skip
 
