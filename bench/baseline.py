@@ -3,9 +3,10 @@
 The benchmarks compare against BASELINE: main before the publishers' dedup (lexicon, word
 weights, doubtful pairs), and against BEFORE: main before the latest dedup change (title
 matches remembered per pair of texts, bare titles turned down before their titles are
-compared, places kept across stretches, ligatures, month words). `git show` reads the old files (dedup.py, its title words, places and lexicon
-when it had them); it runs on today's records and overrides (same field names), so every
-version gets the very same input.
+compared, places kept across stretches, ligatures, month words). `git show` reads the
+old files (dedup.py, its title words, places and lexicon when it had them); it runs on
+today's records and overrides (same field names), so every version gets the very same
+input.
 """
 
 from __future__ import annotations
