@@ -13,8 +13,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from aggregator.dedup_words import STOP_WORDS
-from aggregator.search import fold
+from aggregator.dedup_words import STOP_WORDS, folded
 from aggregator.territory import load_gazetteer
 from aggregator.territory import tokens as territory_tokens
 
@@ -33,11 +32,11 @@ def place_parts(location: str) -> tuple[str, ...]:
     venue written with its town in one part ("Salle des fêtes de Laragne") is two parts."""
     parts = []
     for part in re.split(r",|\s[-–]\s", location):
-        folded = fold(part).strip()
-        words = re.findall(r"[a-z]+", folded)
+        text = folded(part).strip()
+        words = re.findall(r"[a-z]+", text)
         kept = " ".join(w for w in words if w not in STOP_WORDS)
         if kept:
-            parts.append(ADDRESS + kept if _ADDRESS.match(folded) else kept)
+            parts.append(ADDRESS + kept if _ADDRESS.match(text) else kept)
     if len(parts) == 1 and not parts[0].startswith(ADDRESS):
         return _venue_of_town(location) or tuple(parts)
     return tuple(parts)
@@ -54,7 +53,7 @@ def _communes() -> tuple[frozenset[tuple[str, ...]], int]:
 def _venue_of_town(location: str) -> tuple[str, ...] | None:
     """("salle fetes", "laragne") for "Salle des fêtes de Laragne": a venue's words, then
     a commune's name ending the part; None if it ends with none or is nothing else."""
-    words = territory_tokens(location)
+    words = territory_tokens(folded(location))  # (ligatures written out first)
     names, longest = _communes()
     for size in range(min(longest, len(words) - 1), 0, -1):
         if tuple(words[-size:]) in names:

@@ -93,11 +93,14 @@ MIN_TITLES = 40
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
 
+def folded(text: str) -> str:
+    """The text folded (search.fold), its ligatures written out."""
+    found = fold(text)
+    return found if found.isascii() else found.translate(_LIGATURES)
+
+
 def _plain_words(text: str) -> list[str]:
-    folded = fold(text)
-    if not folded.isascii():
-        folded = folded.translate(_LIGATURES)
-    words = _WORD.findall(folded)
+    words = _WORD.findall(folded(text))
     return [
         w for w in words
         if w not in STOP_WORDS

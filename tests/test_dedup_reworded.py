@@ -196,3 +196,14 @@ def test_the_same_venue_name_in_two_towns_is_not_even_a_doubt() -> None:
         "d", "two", "Cinéma atelier graines", at(14), location="Salle des fêtes de Veynes"
     )
     assert judge(c, d).score == 0.0
+
+
+def test_a_venue_with_a_ligature_is_one_venue_however_typed() -> None:
+    """ "Sacré-Cœur" typed with its ligature by one publisher, written out by another: one
+    venue, read the same way (the ligature was read as two broken words)."""
+    from aggregator.dedup_places import place_parts
+
+    assert place_parts("Chapelle du Sacré-Cœur, Briançon") == place_parts(
+        "Chapelle du Sacré-Coeur, Briançon"
+    )
+    assert place_parts("Salle du Sacré-Cœur de Gap") == ("salle sacre coeur", "gap")
