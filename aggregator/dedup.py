@@ -66,6 +66,7 @@ from aggregator.dedup_words import (
     title_words,
 )
 from aggregator.search import fold
+from aggregator.territory import ONLINE
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_START_GAP = dt.timedelta(minutes=60)
@@ -281,7 +282,13 @@ class Texts:
 def _prepare(record: DedupRecord, tz: ZoneInfo, texts: Texts | None = None) -> _Prepared:
     texts = texts or Texts()
     words, title, generic, quoted, numbers, acronyms = texts.title(record.title)
-    place, place_words, town = texts.place(record.location)
+    if record.territory == ONLINE:
+        # "En ligne", "Visioconférence", a Zoom link: no place to compare, the title and
+        # the slot decide (a kind alone never does).
+        place: tuple[str, ...] = ()
+        place_words = town = _NONE
+    else:
+        place, place_words, town = texts.place(record.location)
     keys, own, bare, text = texts.blocking(record, words, place, place_words, town)
     return _Prepared(
         record,

@@ -77,6 +77,8 @@ LIGHT = {
     "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
     "octobre", "novembre", "decembre", "mois", "mensuel", "mensuelle", "mensuels",
     "mensuelles", "hebdomadaire", "hebdomadaires",
+    # The audience's age ("dès 8 ans"; two age groups differ by their numbers).
+    "ans",
 }  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
 _ORDINAL = re.compile(r"^\d+(?:e|eme|er|ere|nd|nde|th|st|rd|i?emes?)$")

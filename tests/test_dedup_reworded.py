@@ -88,6 +88,22 @@ SAME = {
         ("Vente solidaire de vêtements", "Vestiaire de la Croix-Rouge, Gap"),
         ("Braderie de vêtements", "Croix-Rouge, Gap"),
     ),
+    "a comic-book workshop abbreviated, the audience's age added": (
+        ("Atelier BD", "Médiathèque, Veynes"),
+        ("Atelier bande dessinée (dès 10 ans)", "Médiathèque de Veynes"),
+    ),
+    "an online meeting, placed two ways": (
+        ("Webinaire : déclarer ses bénévoles", "En ligne"),
+        ("Déclarer ses bénévoles (visio)", "Visioconférence Zoom"),
+    ),
+    "a clean-up day in English and in French": (
+        ("Clean up day à la base de loisirs", "Base de loisirs, Embrun"),
+        ("Nettoyage des berges à la base de loisirs", "Embrun"),
+    ),
+    "an AMAP's distribution, named by its baskets": (
+        ("Distribution des paniers", "Halle, Briançon"),
+        ("Distribution de l'AMAP du Briançonnais", "Briançon"),
+    ),
     "a first-aid course by its certificate's name": (
         ("Initiation aux premiers secours", "Caserne des pompiers, Tallard"),
         ("PSC1 : initiation", "Tallard"),
@@ -149,6 +165,10 @@ TWO = {
     "two kinds of first-aid course in one room": (
         ("Formation PSC1", "Caserne des pompiers, Tallard", at(9), at(17)),
         ("Formation incendie et évacuation", "Caserne des pompiers, Tallard", at(9), at(17)),
+    ),
+    "two webinars in one slot": (
+        ("Webinaire : la comptabilité associative", "En ligne", at(12, 30), at(13, 30)),
+        ("Webinaire : le mécénat d'entreprise", "En ligne", at(12, 30), at(13, 30)),
     ),
     "two associations' AGs at one venue": (
         ("Assemblée générale du Repair café de Gap", "Le Cairn, Gap", at(18, 30), None),
