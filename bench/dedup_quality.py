@@ -37,18 +37,19 @@ HELDOUT = SET.with_name("dedup-publishers-heldout.psv")
 HELDOUT2 = SET.with_name("dedup-publishers-heldout2.psv")
 HELDOUT3 = SET.with_name("dedup-publishers-heldout3.psv")
 HELDOUT4 = SET.with_name("dedup-publishers-heldout4.psv")
-SPLITS = ("train", "test", "test2", "test3", "test4")
+HELDOUT5 = SET.with_name("dedup-publishers-heldout5.psv")
+SPLITS = ("train", "test", "test2", "test3", "test4", "test5")
 
 
 def split_of(path: Path) -> str:
     """The held-out files are the test splits ("test", written on 2026-12-01; "test2",
     written on 2026-12-02 after one pair of the first had been seen; "test3", written later
-    that day, after the scoring changes of its second session; "test4", written on
-    2026-12-05, after that day's changes); the first file is all training (its earlier
-    test third, by sha256 of the group, had been seen while tuning)."""
-    return {HELDOUT: "test", HELDOUT2: "test2", HELDOUT3: "test3", HELDOUT4: "test4"}.get(
-        path, "train"
-    )
+    that day, after the scoring changes of its second session; "test4" and "test5", written
+    on 2026-12-05, each after a round of that day's changes); the first file is all
+    training (its earlier test third, by sha256 of the group, had been seen while tuning)."""
+    held_out = {HELDOUT: "test", HELDOUT2: "test2", HELDOUT3: "test3", HELDOUT4: "test4",
+                HELDOUT5: "test5"}  # fmt: skip
+    return held_out.get(path, "train")
 
 
 def _when(value: str, end: bool = False) -> tuple[dt.datetime | None, bool]:
@@ -80,7 +81,7 @@ def records(path: Path = SET) -> dict[str, list[tuple[dict[str, str], DedupRecor
 
 
 def pairs(
-    paths: tuple[Path, ...] = (SET, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4),
+    paths: tuple[Path, ...] = (SET, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5),
 ) -> list[Pair]:
     found = []
     for path in paths:

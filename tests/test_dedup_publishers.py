@@ -25,12 +25,14 @@ PARIS = ZoneInfo("Europe/Paris")
 # pairs' titles having been seen that day in a blocking test's failure), and
 # dedup-publishers-heldout2.psv, written on 2026-12-02 before that day's scoring was
 # measured on it (F1 0.901, run once), dedup-publishers-heldout3.psv, written later that
-# day before the second session's scoring was measured on it (F1 0.873, run once; 0.893
-# after the changes of 2026-12-05), and dedup-publishers-heldout4.psv, written on
-# 2026-12-05 before that day's scoring was measured on it (F1 0.964, run once). The
-# issue's target is 0.97: these floors keep the figures from slipping.
-REQUIRED_TEST_F1 = {"test": 0.92, "test2": 0.89, "test3": 0.88, "test4": 0.95}
-SPLITS = ("train", "test", "test2", "test3", "test4")
+# day before the second session's scoring was measured on it (F1 0.873, run once; 0.912
+# after the changes of 2026-12-05), dedup-publishers-heldout4.psv, written on 2026-12-05
+# before that day's scoring was measured on it (F1 0.964, run once), and
+# dedup-publishers-heldout5.psv, written later that day before its second round of
+# changes was measured on it (F1 0.964, run once). The issue's target is 0.97: these
+# floors keep the figures from slipping.
+REQUIRED_TEST_F1 = {"test": 0.92, "test2": 0.89, "test3": 0.90, "test4": 0.95, "test5": 0.95}
+SPLITS = ("train", "test", "test2", "test3", "test4", "test5")
 
 
 def test_the_labelled_set_is_large_and_split_by_event() -> None:
@@ -53,6 +55,7 @@ def test_the_labelled_set_is_large_and_split_by_event() -> None:
     assert sum(p.split == "test2" for p in found) >= 60
     assert sum(p.split == "test3" for p in found) >= 50
     assert sum(p.split == "test4" for p in found) >= 45
+    assert sum(p.split == "test5" for p in found) >= 45
 
 
 def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> None:
