@@ -48,7 +48,7 @@ GENERIC = {
     "jeux", "jeu", "cours", "cinema", "animation", "info", "information", "point",
     "chorale", "lecture", "apero", "aperitif", "accueil", "foire", "salon", "publique",
     "public", "seance", "film", "discussion", "initiation", "decouverte", "auteur",
-    "autrice", "ecrivain", "ecrivaine", "invite", "invitee", "materiel",
+    "autrice", "ecrivain", "ecrivaine", "invite", "invitee", "materiel", "collecte",
     # "Événement", "Event#3" (its number goes): a title saying only that it is an event.
     "evenement", "evenements", "event", "events", "test",
 }  # fmt: skip
@@ -57,7 +57,7 @@ GENERIC = {
 KINDS = {
     "atelier", "ateliers", "concert", "conference", "projection", "spectacle", "formation",
     "permanence", "assemblee", "stage", "cours", "marche", "repas", "chorale", "lecture",
-    "visite", "bal", "exposition", "braderie", "conseil", "bureau",
+    "visite", "bal", "exposition", "braderie", "conseil", "bureau", "collecte",
 }  # fmt: skip
 # Words one publisher adds and another leaves out without naming another event: the
 # department, the size, "journée", "annuel". They weigh little and never conflict.
@@ -73,10 +73,10 @@ LIGHT = {
     "inscription", "inscriptions", "participez", "decouvrez", "rejoignez", "tout",
     # The season a publisher adds ("Bourse aux vélos de printemps"): the date says it.
     "printemps", "ete", "automne", "hiver", "estival", "estivale", "hivernal", "hivernale",
-    # So do the month and the rhythm ("Repair café du mois de mars" / "... mensuel").
-    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
-    "octobre", "novembre", "decembre", "mois", "mensuel", "mensuelle", "mensuels",
-    "mensuelles", "hebdomadaire", "hebdomadaires",
+    # So does the rhythm ("Repair café du mois de mars" / "... mensuel"; months and
+    # weekdays are stop words).
+    "mois", "mensuel", "mensuelle", "mensuels", "mensuelles", "hebdomadaire",
+    "hebdomadaires",
     # The audience's age ("dès 8 ans"; two age groups differ by their numbers).
     "ans",
 }  # fmt: skip

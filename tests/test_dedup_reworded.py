@@ -166,6 +166,10 @@ TWO = {
         ("Formation PSC1", "Caserne des pompiers, Tallard", at(9), at(17)),
         ("Formation incendie et évacuation", "Caserne des pompiers, Tallard", at(9), at(17)),
     ),
+    "a food drive and a concert for one charity, in one town at one hour": (
+        ("Collecte de la Banque alimentaire", "Gap", at(10), at(12)),
+        ("Concert au profit de la Banque alimentaire", "Gap", at(10), None),
+    ),
     "two webinars in one slot": (
         ("Webinaire : la comptabilité associative", "En ligne", at(12, 30), at(13, 30)),
         ("Webinaire : le mécénat d'entreprise", "En ligne", at(12, 30), at(13, 30)),
