@@ -168,3 +168,36 @@ def test_healthz(client: FlaskClient, app: Flask) -> None:
     assert dt.datetime.fromisoformat(body["last_refresh"]) <= dt.datetime.now(dt.UTC)
     engine: sa.Engine = app.extensions["engine"]
     assert engine is not None
+
+
+def test_a_search_finds_a_word_typed_with_or_without_its_ligature(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One publisher types "Cœur", another "coeur": a resident searching either way finds
+    both (folding keeps "œ", so "coeur" found only the second)."""
+    monkeypatch.setenv("AGENDA_DATABASE_URL", db_url)
+    monkeypatch.setenv("AGENDA_SECRET_KEY", "test")
+    from aggregator.store import open_engine
+    from webapp import create_app
+
+    def calendar(uid: str, title: str, hour: int) -> str:
+        return (f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:{uid}\n"
+                f"DTSTART;TZID=Europe/Paris:{day(3)}T{hour:02d}0000\nSUMMARY:{title}\n"
+                "LOCATION:Gap\nEND:VEVENT\nEND:VCALENDAR\n")  # fmt: skip
+
+    # (Three events at three hours: none is a duplicate of another.)
+    (tmp_path / "a.ics").write_text(calendar("a", "Collecte des Restos du Cœur", 9))
+    (tmp_path / "b.ics").write_text(calendar("b", "Concert pour les Restos du coeur", 20))
+    (tmp_path / "c.ics").write_text(calendar("c", "Vente des œuvres de l'atelier", 14))
+    engine = open_engine(db_url)
+    configs = [source(id=n, name=n, url=str(tmp_path / f"{n}.ics")) for n in "abc"]
+    refresh(engine, configs, RefreshOptions(workers=1))
+    engine.dispose()
+    app = create_app()
+    client = app.test_client()
+    both = ["Collecte des Restos du Cœur", "Concert pour les Restos du coeur"]
+    assert sorted(titles(client, "?q=coeur")) == both
+    assert sorted(titles(client, "?q=C%C5%93ur")) == both  # "Cœur"
+    assert titles(client, "?q=oeuvres") == ["Vente des œuvres de l'atelier"]
+    assert titles(client, "?q=restos%20c%C5%93ur%20concert") == [both[1]]
+    app.extensions["engine"].dispose()

@@ -117,8 +117,21 @@ def _conditions(query: EventQuery) -> list[sa.ColumnElement[bool]]:
         ]
         where.append(sa.or_(*tag_matches))
     for word in fold(query.q).split():
-        where.append(events.c.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+        where.append(sa.or_(*(
+            events.c.search_text.like(f"%{_like_escape(spelling)}%", escape="\\")
+            for spelling in _spellings(word)
+        )))  # fmt: skip
     return where
+
+
+def _spellings(word: str) -> list[str]:
+    """A searched word as publishers write it: with its ligatures or without ("cœur" /
+    "coeur", "sœur" / "soeur"), which folding keeps apart."""
+    if "oe" not in word and "ae" not in word and word.isascii():
+        return [word]
+    written_out = word.replace("œ", "oe").replace("æ", "ae")
+    tied = written_out.replace("oe", "œ").replace("ae", "æ")
+    return sorted({word, written_out, tied})
 
 
 UID_DOMAIN = "agenda-ess05"
