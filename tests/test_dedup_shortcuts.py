@@ -1,8 +1,11 @@
-"""Dedup's shortcuts decide as each pair judged alone does: title matches remembered per
-pair of titles and places (a series' occurrences meet again week after week), a title
-saying only its kind turned down before the titles are compared, a bare title's search
-of its town by start. A remembered match used for another place, or a veto taken too
-early, would merge or split what judge() does not."""
+"""Dedup's shortcuts decide as each pair judged alone does. Title matches are remembered
+per pair of titles and places while an agenda is scored (a series' occurrences meet again
+week after week): a match remembered for other places would merge or split what judge()
+does not. A bare title's search of its town now goes by start: it must still find every
+record within the hour, the hour's edges included. (The veto of a bare title by slot and
+place, before its title is compared, sits inside judge() itself: it was checked against
+the version before on the 102,000 occurrences of bench/ingest, every cluster and pair
+alike.)"""
 
 from __future__ import annotations
 
@@ -78,3 +81,21 @@ def test_scoring_an_agenda_judges_each_pair_as_alone(seed: int) -> None:
     # The agenda exercises what it is meant to: many pairs, some merged, some doubtful.
     assert compared > 1000 and merged > 20
     assert any(not v.merge for v in kept.values())
+
+
+def test_a_bare_title_seeks_its_towns_records_within_the_hour_edges_included() -> None:
+    """ "Permanence" at the Cairn shares no telling word with the titles that name whose
+    permanence it is: it seeks the records of its town that day, up to an hour away."""
+    day = dt.datetime(2027, 5, 3, 10, tzinfo=PARIS)
+    minutes = (-61, -60, 0, 60, 61)
+    bare = DedupRecord("bare", "cairn", "Permanence", day, location="Le Cairn, Gap")
+    named = [
+        DedupRecord(f"m{m}", f"s{m}", "Permanence CAE Petra Patrimonia",
+                    day + dt.timedelta(minutes=m), location="Tiers-lieu Le Cairn, Gap")
+        for m in minutes
+    ]  # fmt: skip
+    records = [bare, *named]
+    texts = Texts()
+    prepared = [dedup._prepare(r, PARIS, texts) for r in records]
+    found = {records[j].id for pairs in dedup._candidates(prepared) for i, j in pairs if i == 0}
+    assert found == {"m-60", "m0", "m60"}
