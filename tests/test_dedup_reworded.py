@@ -104,6 +104,10 @@ SAME = {
         ("Distribution des paniers", "Halle, Briançon"),
         ("Distribution de l'AMAP du Briançonnais", "Briançon"),
     ),
+    "a repair workshop written as a call to repair": (
+        ("Répare ta machine à coudre !", "Ressourcerie, Embrun"),
+        ("Atelier de réparation de machines à coudre", "Embrun"),
+    ),
     "a first-aid course by its certificate's name": (
         ("Initiation aux premiers secours", "Caserne des pompiers, Tallard"),
         ("PSC1 : initiation", "Tallard"),
