@@ -31,15 +31,34 @@ def place_parts(location: str) -> tuple[str, ...]:
     (ADDRESS), since "4 avenue de la République" and "La Fabrique" may be one building. A
     venue written with its town in one part ("Salle des fêtes de Laragne") is two parts."""
     parts = []
+    last = ""  # the last part as written
     for part in re.split(r",|\s[-–]\s", location):
         text = folded(part).strip()
-        words = re.findall(r"[a-z]+", text)
-        kept = " ".join(w for w in words if w not in STOP_WORDS)
+        kept = _kept(text)
         if kept:
             parts.append(ADDRESS + kept if _ADDRESS.match(text) else kept)
+            last = part
     if len(parts) == 1 and not parts[0].startswith(ADDRESS):
-        return _venue_of_town(location) or tuple(parts)
+        return _venue_of_town(location) or (_commune(last) or parts[0],)
+    if parts and not parts[-1].startswith(ADDRESS):
+        parts[-1] = _commune(last) or parts[-1]
     return tuple(parts)
+
+
+def _kept(text: str) -> str:
+    """A folded text's words, without small words and numbers."""
+    return " ".join(w for w in re.findall(r"[a-z]+", text) if w not in STOP_WORDS)
+
+
+def _commune(text: str) -> str | None:
+    """The commune's own name, folded, when `text` is a way of writing one and only one
+    ("Laragne", "05300 Laragne-Montéglin", "Savines"): one town, one text, however each
+    publisher writes it."""
+    words = tuple(w for w in territory_tokens(folded(text)) if not w.isdigit())
+    found = load_gazetteer().names.get(words, ())
+    if len({c.insee for c in found}) != 1:
+        return None
+    return _kept(folded(found[0].name)) or None
 
 
 @functools.cache
@@ -57,10 +76,11 @@ def _venue_of_town(location: str) -> tuple[str, ...] | None:
     names, longest = _communes()
     for size in range(min(longest, len(words) - 1), 0, -1):
         if tuple(words[-size:]) in names:
-            venue = [w for w in words[:-size] if w not in STOP_WORDS]
+            venue = [w for w in words[:-size] if w not in STOP_WORDS and not w.isdigit()]
             if not venue:
                 return None
-            return " ".join(venue), " ".join(w for w in words[-size:] if w not in STOP_WORDS)
+            town = " ".join(words[-size:])
+            return " ".join(venue), _commune(town) or _kept(town)
     return None
 
 

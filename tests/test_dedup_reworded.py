@@ -108,6 +108,10 @@ SAME = {
         ("Répare ta machine à coudre !", "Ressourcerie, Embrun"),
         ("Atelier de réparation de machines à coudre", "Embrun"),
     ),
+    "a town written short with the venue, in full alone": (
+        ("Soirée contes avec Marie Dupuis", "Médiathèque de Laragne"),
+        ("Contes et légendes, par Marie Dupuis", "Laragne-Montéglin"),
+    ),
     "a first-aid course by its certificate's name": (
         ("Initiation aux premiers secours", "Caserne des pompiers, Tallard"),
         ("PSC1 : initiation", "Tallard"),
@@ -235,3 +239,14 @@ def test_a_venue_with_a_ligature_is_one_venue_however_typed() -> None:
         "Chapelle du Sacré-Coeur, Briançon"
     )
     assert place_parts("Salle du Sacré-Cœur de Gap") == ("salle sacre coeur", "gap")
+
+
+def test_a_town_is_one_text_however_it_is_written() -> None:
+    """A commune written short, in full or with its postcode is the commune's own name; a
+    postcode before the town is no venue."""
+    from aggregator.dedup_places import place_parts
+
+    assert place_parts("Salle des fêtes de Laragne")[-1] == place_parts("Laragne-Montéglin")[-1]
+    assert place_parts("Local associatif, Savines") == ("local associatif", "savines lac")
+    assert place_parts("05000 Gap") == ("gap",)
+    assert place_parts("Serres (05700)") == place_parts("Serres")
