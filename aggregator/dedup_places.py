@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 
 from rapidfuzz import fuzz
 
 from aggregator.dedup_words import STOP_WORDS, folded
-from aggregator.territory import load_gazetteer
+from aggregator.territory import Commune, load_gazetteer
 from aggregator.territory import tokens as territory_tokens
 
 # A street address ("12 rue Carnot", "Chemin des Alpins"), not a venue's name; a postcode
@@ -55,17 +56,24 @@ def _commune(text: str) -> str | None:
     ("Laragne", "05300 Laragne-Montéglin", "Savines"): one town, one text, however each
     publisher writes it."""
     words = tuple(w for w in territory_tokens(folded(text)) if not w.isdigit())
-    found = load_gazetteer().names.get(words, ())
+    found = _names().get(words, ())
     if len({c.insee for c in found}) != 1:
         return None
     return _kept(folded(found[0].name)) or None
 
 
 @functools.cache
+def _names() -> Mapping[tuple[str, ...], tuple[Commune, ...]]:
+    """The gazetteer's ways of writing each commune, and the communes each may be (read
+    once: load_gazetteer reads its aliases each time)."""
+    return load_gazetteer().names
+
+
+@functools.cache
 def _communes() -> tuple[frozenset[tuple[str, ...]], int]:
     """The gazetteer's ways of writing each commune (aggregator.territory), and the most
     words one takes."""
-    names = load_gazetteer().names
+    names = _names()
     return frozenset(names), max((len(n) for n in names), default=0)
 
 

@@ -98,7 +98,9 @@ _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 def folded(text: str) -> str:
     """The text folded (search.fold), its ligatures written out."""
     found = fold(text)
-    return found if found.isascii() else found.translate(_LIGATURES)
+    if found.isascii() or ("œ" not in found and "æ" not in found):
+        return found  # (translate looks each letter up: most titles have no ligature)
+    return found.translate(_LIGATURES)
 
 
 def _plain_words(text: str) -> list[str]:
