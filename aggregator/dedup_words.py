@@ -260,9 +260,9 @@ class WordWeights:
 
     counts: Mapping[str, int] = field(default_factory=dict)
     titles: int = 0
-    # Each word's weight, worked out once: dedup asks for it in every pair it scores.
-    _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
-    _facts: dict[str, tuple[float, bool]] = field(default_factory=dict, compare=False, repr=False)
+    # Each word's weight and whether it is significant, worked out once: dedup asks for
+    # both of each word of every pair it compares.
+    _memo: dict[str, tuple[float, bool]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def learn(cls, titles: Iterable[str]) -> WordWeights:
@@ -276,10 +276,7 @@ class WordWeights:
         return cls(counts, len(titles))
 
     def weight(self, word: str) -> float:
-        found = self._memo.get(word)
-        if found is None:
-            found = self._memo[word] = self._weigh(word)
-        return found
+        return self.facts(word)[0]
 
     def _weigh(self, word: str) -> float:
         if word in LIGHT:
@@ -293,14 +290,15 @@ class WordWeights:
 
     def significant(self, word: str) -> bool:
         """Whether a word one title has and the other lacks names another event."""
-        return self.weight(word) >= SIGNIFICANT_WEIGHT and word not in GENERIC
+        return self.facts(word)[1]
 
     def facts(self, word: str) -> tuple[float, bool]:
-        """The word's weight and whether it is significant, in one look-up: dedup asks
-        for both of each word of every pair it compares."""
-        found = self._facts.get(word)
+        """The word's weight and whether it is significant, in one look-up."""
+        found = self._memo.get(word)
         if found is None:
-            found = self._facts[word] = (self.weight(word), self.significant(word))
+            weight = self._weigh(word)
+            significant = weight >= SIGNIFICANT_WEIGHT and word not in GENERIC
+            found = self._memo[word] = (weight, significant)
         return found
 
 
