@@ -22,7 +22,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from aggregator.search import fold
+from aggregator.search import fold, written_out
 
 LEXICON_PATH = Path(__file__).parent / "data" / "dedup-lexicon.toml"
 STOP_WORDS = {
@@ -91,16 +91,9 @@ SIGNIFICANT_WEIGHT = 0.7  # generic and light words always weigh less
 MIN_TITLES = 40
 
 
-# Letters folding keeps whole ("Restos du Cœur"): written out, as most publishers type them.
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
-
-
 def folded(text: str) -> str:
-    """The text folded (search.fold), its ligatures written out."""
-    found = fold(text)
-    if found.isascii() or ("œ" not in found and "æ" not in found):
-        return found  # (translate looks each letter up: most titles have no ligature)
-    return found.translate(_LIGATURES)
+    """The text folded (search.fold), its ligatures written out: "Cœur" meets "coeur"."""
+    return written_out(fold(text))
 
 
 def _plain_words(text: str) -> list[str]:

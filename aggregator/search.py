@@ -19,3 +19,16 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).translate(_combining_marks())
     return _SPACES.sub(" ", text.casefold()).strip()
+
+
+# Letters folding keeps whole ("Restos du Cœur"), and their usual spelling out ("coeur").
+LIGATURES = {"œ": "oe", "æ": "ae"}
+
+
+def written_out(text: str) -> str:
+    """A folded text with its ligatures spelled out, as most publishers type them."""
+    if text.isascii() or ("œ" not in text and "æ" not in text):
+        return text  # (most texts: no ligature to look for letter by letter)
+    for tied, spelled in LIGATURES.items():
+        text = text.replace(tied, spelled)
+    return text

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from aggregator.search import fold
+from aggregator.search import LIGATURES, fold, written_out
 from aggregator.store.schema import events, moderation, sources
 
 
@@ -127,11 +127,13 @@ def _conditions(query: EventQuery) -> list[sa.ColumnElement[bool]]:
 def _spellings(word: str) -> list[str]:
     """A searched word as publishers write it: with its ligatures or without ("cœur" /
     "coeur", "sœur" / "soeur"), which folding keeps apart."""
-    if "oe" not in word and "ae" not in word and word.isascii():
+    spelled = written_out(word)
+    if not any(out in spelled for out in LIGATURES.values()):
         return [word]
-    written_out = word.replace("œ", "oe").replace("æ", "ae")
-    tied = written_out.replace("oe", "œ").replace("ae", "æ")
-    return sorted({word, written_out, tied})
+    tied = spelled
+    for ligature, out in LIGATURES.items():
+        tied = tied.replace(out, ligature)
+    return sorted({word, spelled, tied})
 
 
 UID_DOMAIN = "agenda-ess05"
