@@ -133,19 +133,27 @@ _Title = tuple[tuple[str, ...], str, bool, str, frozenset[str], frozenset[str]]
 @dataclass(slots=True)
 class _Prepared:
     record: DedupRecord
+    days: tuple[dt.date, ...]
     words: tuple[str, ...]
     title: str
     place: tuple[str, ...]  # folded parts: venue first, town last
-    days: tuple[dt.date, ...]
-    generic: bool = field(default=False)
-    keys: frozenset[str] = field(default=frozenset())  # blocking keys from the title
-    place_words: frozenset[str] = field(default=frozenset())
-    own: tuple[str, ...] = ()  # title words other than its place's (strip_places)
-    quoted: str = ""  # a work's name the title quotes: « Douce France »
-    numbers: frozenset[str] = field(default=frozenset())  # "niveau 2", "session 1/3"
-    acronyms: frozenset[str] = field(default=frozenset())  # words in capitals: "SPF"
-    bare: bool = False  # its title says only its kind, once its place's words are out
-    text: int = 0  # its title and place's number in its Texts: one per distinct pair
+    generic: bool
+    keys: frozenset[str]  # blocking keys from the title
+    place_words: frozenset[str]
+    own: tuple[str, ...]  # title words other than its place's (strip_places)
+    quoted: str  # a work's name the title quotes: « Douce France »
+    numbers: frozenset[str]  # "niveau 2", "session 1/3"
+    acronyms: frozenset[str]  # words in capitals: "SPF"
+    bare: bool  # its title says only its kind, once its place's words are out
+    text: int  # its title and place's number in its Texts: one per distinct pair
+
+
+# What a record's title and place come to (_Prepared's fields after `days`), the same for
+# every record with that title and place.
+_Text = tuple[
+    tuple[str, ...], str, tuple[str, ...], bool, frozenset[str], frozenset[str],
+    tuple[str, ...], str, frozenset[str], frozenset[str], bool, int,
+]  # fmt: skip
 
 
 KEY_LENGTH = 5
@@ -214,8 +222,9 @@ class Texts:
         self.places: dict[str, tuple[tuple[str, ...], frozenset[str], frozenset[str]]] = (
             places.places if places is not None else {}
         )
-        self.keys: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...], bool, int]] = {}
-        # Title matches of two records' texts (numbered as in `keys`) with `weights`: the
+        self.texts: dict[tuple[str, str, bool], _Text] = {}
+        self.starts: dict[tuple[dt.datetime, ZoneInfo], tuple[dt.date, ...]] = {}
+        # Title matches of two records' texts (numbered as in `texts`) with `weights`: the
         # occurrences of two series meet again week after week.
         self.matches: dict[int, _TitleMatch] = {}
         self.weights: WordWeights | None = None
@@ -251,25 +260,42 @@ class Texts:
             found = self.places[location] = (place, words, town_words(place))
         return found
 
-    def blocking(
-        self,
-        record: DedupRecord,
-        words: tuple[str, ...],
-        place: tuple[str, ...],
-        place_words: frozenset[str],
-        town: frozenset[str],
-    ) -> tuple[frozenset[str], tuple[str, ...], bool, int]:
-        """Blocking keys, the title's words that are not the record's place's, whether
-        those say only a kind of event, and the number of this title and place."""
-        key = (record.title, record.location)
-        found = self.keys.get(key)
+    def text(self, record: DedupRecord) -> _Text:
+        """The record's title and place worked out (one look-up for most records): the
+        words, blocking keys, the title's words that are not its place's, whether those say
+        only a kind of event, and the number of this title and place."""
+        online = record.territory == ONLINE
+        key = (record.title, record.location, online)
+        found = self.texts.get(key)
         if found is None:
+            words, title, generic, quoted, numbers, acronyms = self.title(record.title)
+            if online:
+                # "En ligne", "Visioconférence", a Zoom link: no place to compare, the title
+                # and the slot decide (a kind alone never does).
+                place: tuple[str, ...] = ()
+                place_words = town = _NONE
+            else:
+                place, place_words, town = self.place(record.location)
             # The town goes (it pairs every event of the town that day), not the venue: a
             # title naming its venue ("JPO de la Ressourcerie") meets one at it.
             rest = words if town.isdisjoint(words) else tuple([w for w in words if w not in town])
-            own = strip_places(words, place_words)  # once per key: no cache needed here
+            own = strip_places(words, place_words)  # once per text: no cache needed here
             bare = bool(place) and _generic(own)
-            found = self.keys[key] = (_blocking_keys(words, rest), own, bare, len(self.keys))
+            found = self.texts[key] = (
+                words, title, place, generic, _blocking_keys(words, rest), place_words, own,
+                quoted, numbers, acronyms, bare, len(self.texts),
+            )  # fmt: skip
+        return found
+
+    def days(self, record: DedupRecord, tz: ZoneInfo) -> tuple[dt.date, ...]:
+        """The local days a record is on; a timed record's by its start, remembered (a
+        series' and a venue's events share starts, and astimezone is most of the cost)."""
+        if record.all_day:
+            return _days(record, tz)
+        key = (record.start, tz)
+        found = self.starts.get(key)
+        if found is None:
+            found = self.starts[key] = _days(record, tz)
         return found
 
     def matching(self, weights: WordWeights) -> dict[int, _TitleMatch]:
@@ -281,31 +307,7 @@ class Texts:
 
 def _prepare(record: DedupRecord, tz: ZoneInfo, texts: Texts | None = None) -> _Prepared:
     texts = texts or Texts()
-    words, title, generic, quoted, numbers, acronyms = texts.title(record.title)
-    if record.territory == ONLINE:
-        # "En ligne", "Visioconférence", a Zoom link: no place to compare, the title and
-        # the slot decide (a kind alone never does).
-        place: tuple[str, ...] = ()
-        place_words = town = _NONE
-    else:
-        place, place_words, town = texts.place(record.location)
-    keys, own, bare, text = texts.blocking(record, words, place, place_words, town)
-    return _Prepared(
-        record,
-        words,
-        title,
-        place,
-        _days(record, tz),
-        generic=generic,
-        keys=keys,
-        place_words=place_words,
-        quoted=quoted,
-        own=own,
-        numbers=numbers,
-        acronyms=acronyms,
-        bare=bare,
-        text=text,
-    )
+    return _Prepared(record, texts.days(record, tz), *texts.text(record))
 
 
 _NOT_A_PLACE = frozenset({None, "en-ligne", "hors-territoire"})
@@ -350,8 +352,12 @@ class Verdict:
 APART = Verdict(0.0)
 
 
+_DOMAIN = re.compile(r"^https?://(?:www\.)?([^/:?#]+)")
+
+
+@functools.lru_cache(maxsize=16384)  # a series' occurrences share their page
 def _domain(url: str | None) -> str:
-    found = re.match(r"^https?://(?:www\.)?([^/:?#]+)", url or "")
+    found = _DOMAIN.match(url or "")
     return found.group(1).lower() if found else ""
 
 
@@ -672,7 +678,7 @@ def _judge(
         return APART
     same_start = not ra.all_day and not rb.all_day and ra.start == rb.start
     same_end = ra.end is not None and ra.end == rb.end
-    domain = _domain(ra.url)
+    domain = _domain(ra.url) if ra.url and rb.url else ""  # (both links, or nothing to compare)
     same_domain = bool(domain) and domain == _domain(rb.url) and domain not in _SHARED_DOMAINS
     generic = a.generic or b.generic or match.generic  # "Repair café": only its kind
     if generic:
@@ -988,7 +994,7 @@ def forget(stretch: bool = False) -> None:
     `stretch`: only what a few stretches' titles worked out; what is known of each place
     stays (an agenda has a few thousand places, met again in every stretch)."""
     for cached in (place_similarity, _outside, _generic, _topic, same_word, title_words,
-                   rewrites, _publisher_words, _proper_names, fold):  # fmt: skip
+                   rewrites, _publisher_words, _proper_names, fold, _domain):  # fmt: skip
         cached.cache_clear()
     if not stretch:
         place_prefixes.cache_clear()

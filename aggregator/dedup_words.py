@@ -114,17 +114,17 @@ class Lexicon:
     short: frozenset[tuple[str, ...]] = frozenset()
 
     @functools.cached_property
-    def longest(self) -> int:
-        return max((len(p) for p in self.phrases), default=0)
-
-    @functools.cached_property
     def short_words(self) -> frozenset[str]:
         return frozenset(p[0] for p in self.short)
 
     @functools.cached_property
-    def starts(self) -> frozenset[str]:
-        """First words of the phrases: most title words start none, and skip the search."""
-        return frozenset(p[0] for p in self.phrases)
+    def starts(self) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
+        """The phrases by their first word, longest first, with their length: most title
+        words start none, and the others are tried against their own phrases only."""
+        found: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for phrase in sorted(self.phrases, key=len, reverse=True):
+            found.setdefault(phrase[0], []).append((len(phrase), phrase))
+        return found
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -162,21 +162,23 @@ class Lexicon:
         """The words with each phrase replaced (longest first, left to right), and the
         rewrites made ("ag -> assemblee generale")."""
         starts = self.starts
-        if starts.isdisjoint(words):
+        if starts.keys().isdisjoint(words):
             return tuple(words), ()  # most titles: nothing to rewrite
         out: list[str] = []
         done: list[str] = []
         i = 0
         while i < len(words):
-            if words[i] not in starts:
+            phrases = starts.get(words[i])
+            if phrases is None:
                 out.append(words[i])
                 i += 1
                 continue
-            for size in range(min(self.longest, len(words) - i), 0, -1):
-                key = tuple(words[i : i + size])
-                meaning = self.phrases.get(key)
-                if meaning is None or (key in self.short and key[0] not in capitals):
+            for size, key in phrases:
+                if tuple(words[i : i + size]) != key or (
+                    key in self.short and key[0] not in capitals
+                ):
                     continue
+                meaning = self.phrases[key]
                 out.extend(meaning)
                 done.append(f"{' '.join(key)} -> {' '.join(meaning) or '∅'}")  # ∅: ignored
                 i += size
