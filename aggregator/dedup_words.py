@@ -71,6 +71,9 @@ LIGHT = {
     "solidaire", "solidaires", "solidarite", "soutien", "profit", "benefice",
     # Calls to come, not what the event is.
     "inscription", "inscriptions", "participez", "decouvrez", "rejoignez", "tout",
+    "invitent", "invitons",
+    # How it is done, not what: "Atelier vélo participatif", "Chorale participative".
+    "participatif", "participative", "participatifs", "participatives",
     # The season a publisher adds ("Bourse aux vélos de printemps"): the date says it.
     "printemps", "ete", "automne", "hiver", "estival", "estivale", "hivernal", "hivernale",
     # So does the rhythm ("Repair café du mois de mars" / "... mensuel"; months and

@@ -16,7 +16,7 @@ from aggregator.dedup import (
     decide,
     judge,
 )
-from aggregator.dedup_words import LEXICON, Lexicon, WordWeights, title_words
+from aggregator.dedup_words import Lexicon, WordWeights, title_words
 from bench.dedup_quality import agenda_weights, evaluate, pairs
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -122,8 +122,9 @@ def test_every_lexicon_entry_is_read(tmp_path: object) -> None:
     assert len(lexicon.phrases) >= 60
     assert all(lexicon.phrases)
     ignored = {k for k, meaning in lexicon.phrases.items() if not meaning}
-    assert ("ouverture", "portes") in ignored and len(ignored) <= 12
-    assert lexicon is not LEXICON or lexicon.longest >= 3
+    # (A bound, so that a mistyped section does not turn synonyms into ignored phrases.)
+    assert ("ouverture", "portes") in ignored and len(ignored) <= 16
+    assert max(map(len, lexicon.phrases)) >= 3
     assert title_words("Lo Barrut (ouverture des portes 19h30)") == ("lo", "barrut")
 
 

@@ -116,6 +116,30 @@ SAME = {
         ("Initiation aux premiers secours", "Caserne des pompiers, Tallard"),
         ("PSC1 : initiation", "Tallard"),
     ),
+    "a bike workshop called participative by one, a repair workshop by the other": (
+        ("Atelier vélo participatif", "Local associatif, Veynes"),
+        ("Atelier réparation de vélos", "Local associatif de Veynes"),
+    ),
+    "a choir open to all, or participative": (
+        ("Chorale ouverte à toutes et à tous", "Salle des fêtes, Chorges"),
+        ("Chorale participative", "Salle des fêtes de Chorges"),
+    ),
+    "the Festival des Solidarités by its short name": (
+        ("Festisol : soirée d'ouverture", "MJC, Embrun"),
+        ("Festival des solidarités - soirée d'ouverture", "Embrun"),
+    ),
+    "the climate fresco by its English name": (
+        ("Climate Fresk", "Tiers-lieu Le Pas de Côté, Serres"),
+        ("Atelier Fresque du climat", "Serres"),
+    ),
+    "legal advice, or access to rights": (
+        ("Permanence juridique gratuite", "Centre social, Veynes"),
+        ("Permanence d'accès aux droits", "Centre social de Veynes"),
+    ),
+    "an association inviting to its picnic": (
+        ("Les Colibris vous invitent à un pique-nique", "Parc de la Pépinière, Gap"),
+        ("Pique-nique zéro déchet des Colibris", "Parc de la Pépinière, Gap"),
+    ),
 }
 
 
@@ -181,6 +205,10 @@ TWO = {
     "two webinars in one slot": (
         ("Webinaire : la comptabilité associative", "En ligne", at(12, 30), at(13, 30)),
         ("Webinaire : le mécénat d'entreprise", "En ligne", at(12, 30), at(13, 30)),
+    ),
+    "two public meetings at the town hall, one on the participative budget": (
+        ("Réunion publique : budget participatif", "Mairie, Veynes", at(18, 30), at(20)),
+        ("Réunion publique : plan local d'urbanisme", "Mairie de Veynes", at(18, 30), at(20)),
     ),
     "two associations' AGs at one venue": (
         ("Assemblée générale du Repair café de Gap", "Le Cairn, Gap", at(18, 30), None),
