@@ -38,17 +38,18 @@ HELDOUT2 = SET.with_name("dedup-publishers-heldout2.psv")
 HELDOUT3 = SET.with_name("dedup-publishers-heldout3.psv")
 HELDOUT4 = SET.with_name("dedup-publishers-heldout4.psv")
 HELDOUT5 = SET.with_name("dedup-publishers-heldout5.psv")
-SPLITS = ("train", "test", "test2", "test3", "test4", "test5")
+HELDOUT6 = SET.with_name("dedup-publishers-heldout6.psv")
+SPLITS = ("train", "test", "test2", "test3", "test4", "test5", "test6")
 
 
 def split_of(path: Path) -> str:
     """The held-out files are the test splits ("test", written on 2026-12-01; "test2",
     written on 2026-12-02 after one pair of the first had been seen; "test3", written later
-    that day, after the scoring changes of its second session; "test4" and "test5", written
-    on 2026-12-05, each after a round of that day's changes); the first file is all
+    that day, after the scoring changes of its second session; "test4", "test5" and "test6",
+    written on 2026-12-05, each before a round of that day's changes); the first file is all
     training (its earlier test third, by sha256 of the group, had been seen while tuning)."""
     held_out = {HELDOUT: "test", HELDOUT2: "test2", HELDOUT3: "test3", HELDOUT4: "test4",
-                HELDOUT5: "test5"}  # fmt: skip
+                HELDOUT5: "test5", HELDOUT6: "test6"}  # fmt: skip
     return held_out.get(path, "train")
 
 
@@ -81,7 +82,7 @@ def records(path: Path = SET) -> dict[str, list[tuple[dict[str, str], DedupRecor
 
 
 def pairs(
-    paths: tuple[Path, ...] = (SET, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5),
+    paths: tuple[Path, ...] = (SET, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6),
 ) -> list[Pair]:
     found = []
     for path in paths:

@@ -29,10 +29,13 @@ PARIS = ZoneInfo("Europe/Paris")
 # - the third, written later that day before the second session's scoring was measured
 #   on it (F1 0.873, run once; 0.912 after the changes of 2026-12-05);
 # - the fourth and the fifth, written on 2026-12-05, each before a round of that day's
-#   changes was measured on it (F1 0.964 and 0.964, each run once).
+#   changes was measured on it (F1 0.964 and 0.964, each run once);
+# - the sixth, written later that day before that session's changes were made, and run
+#   once after them (F1 0.868: P 0.958, R 0.793).
 # The target is 0.97: these floors keep the figures from slipping.
-REQUIRED_TEST_F1 = {"test": 0.92, "test2": 0.90, "test3": 0.90, "test4": 0.95, "test5": 0.95}
-SPLITS = ("train", "test", "test2", "test3", "test4", "test5")
+REQUIRED_TEST_F1 = {"test": 0.92, "test2": 0.90, "test3": 0.90, "test4": 0.95, "test5": 0.95,
+                    "test6": 0.85}  # fmt: skip
+SPLITS = ("train", "test", "test2", "test3", "test4", "test5", "test6")
 
 
 def test_the_labelled_set_is_large_and_split_by_event() -> None:
@@ -56,6 +59,7 @@ def test_the_labelled_set_is_large_and_split_by_event() -> None:
     assert sum(p.split == "test3" for p in found) >= 50
     assert sum(p.split == "test4" for p in found) >= 45
     assert sum(p.split == "test5" for p in found) >= 45
+    assert sum(p.split == "test6" for p in found) >= 45
 
 
 def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> None:
