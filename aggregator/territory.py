@@ -178,9 +178,15 @@ def gazetteer_rows() -> tuple[dict[str, str], ...]:
     return _default_rows()
 
 
+@functools.cache
+def _shipped_aliases() -> tuple[tuple[str, str], ...]:
+    return tuple(read_aliases().items())
+
+
 def load_gazetteer(extra_aliases: Mapping[str, str] | None = None) -> Gazetteer:
-    """The shipped gazetteer and aliases, plus aliases from sources.toml."""
-    aliases = {**read_aliases(), **(extra_aliases or {})}
+    """The shipped gazetteer and aliases (each file read once), plus aliases from
+    sources.toml."""
+    aliases = {**dict(_shipped_aliases()), **(extra_aliases or {})}
     return _cached(tuple(sorted(aliases.items())))
 
 
