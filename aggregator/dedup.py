@@ -1112,6 +1112,14 @@ def _stable_ids(groups: list[list[Member]], previous: Mapping[str, str]) -> dict
         return (record.first_seen or far_past, record.id)
 
     for group in sorted(groups, key=len, reverse=True):
+        if len(group) == 1:  # most records: the loop below, without its sorts
+            member = group[0]
+            alone = previous.get(member.id, member.id)
+            if alone in taken:
+                alone = member.id if member.id not in taken else "c" + member.id
+            taken.add(alone)
+            result[member.id] = alone
+            continue
         oldest_first = sorted(group, key=age)
         votes: dict[str, int] = defaultdict(int)
         for record in oldest_first:

@@ -99,3 +99,47 @@ def test_a_bare_title_seeks_its_towns_records_within_the_hour_edges_included() -
     prepared = [dedup._prepare(r, PARIS, texts) for r in records]
     found = {records[j].id for pairs in dedup._candidates(prepared) for i, j in pairs if i == 0}
     assert found == {"m-60", "m0", "m60"}
+
+
+def _stable_ids_plainly(
+    groups: list[list[DedupRecord]], previous: dict[str, str]
+) -> dict[str, str]:
+    """The cluster ids rule written plainly, for every group alike: the id most members
+    had (oldest first on a tie), an id to one cluster only, the largest claiming first."""
+    result: dict[str, str] = {}
+    taken: set[str] = set()
+    for group in sorted(groups, key=len, reverse=True):
+        oldest = sorted(group, key=lambda r: (r.first_seen or dt.datetime.min.replace(
+            tzinfo=dt.UTC), r.id))  # fmt: skip
+        votes: dict[str, int] = {}
+        for member in oldest:
+            cid = previous.get(member.id, member.id)
+            votes[cid] = votes.get(cid, 0) + 1
+        ranked = sorted(votes, key=lambda cid: -votes[cid])
+        chosen = next((c for c in ranked if c not in taken), None)
+        chosen = chosen or next((r.id for r in oldest if r.id not in taken), None)
+        chosen = chosen or "c" + min(r.id for r in group)
+        taken.add(chosen)
+        result.update((r.id, chosen) for r in group)
+    return result
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lone_records_keep_their_ids_as_clusters_do(seed: int) -> None:
+    """Most records are alone in their event, and take a shorter way to their id: it must
+    give what the rule gives, even where a lone record's old id went to a larger cluster
+    (a record left an event it was merged into) or another's own id is that old id."""
+    rng = random.Random(seed)
+    records = _agenda(seed, 200)
+    ids = [r.id for r in records]
+    groups: list[list[DedupRecord]] = []
+    rest = records[:]
+    rng.shuffle(rest)
+    while rest:
+        size = rng.choice((1, 1, 1, 2, 3))
+        groups.append(rest[:size])
+        rest = rest[size:]
+    # Previous ids: often its own, sometimes another record's or an old cluster's.
+    previous = {r.id: rng.choice([r.id, r.id, rng.choice(ids), f"c{rng.randrange(5)}"])
+                for r in records}  # fmt: skip
+    assert dedup._stable_ids(groups, previous) == _stable_ids_plainly(groups, previous)  # type: ignore[arg-type]
