@@ -355,7 +355,6 @@ APART = Verdict(0.0)
 _DOMAIN = re.compile(r"^https?://(?:www\.)?([^/:?#]+)")
 
 
-@functools.lru_cache(maxsize=16384)  # a series' occurrences share their page
 def _domain(url: str | None) -> str:
     found = _DOMAIN.match(url or "")
     return found.group(1).lower() if found else ""
@@ -994,7 +993,7 @@ def forget(stretch: bool = False) -> None:
     `stretch`: only what a few stretches' titles worked out; what is known of each place
     stays (an agenda has a few thousand places, met again in every stretch)."""
     for cached in (place_similarity, _outside, _generic, _topic, same_word, title_words,
-                   rewrites, _publisher_words, _proper_names, fold, _domain):  # fmt: skip
+                   rewrites, _publisher_words, _proper_names, fold):  # fmt: skip
         cached.cache_clear()
     if not stretch:
         place_prefixes.cache_clear()
