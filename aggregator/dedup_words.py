@@ -138,8 +138,8 @@ class Lexicon:
             key = tuple(_plain_words(written))
             if key:
                 phrases[key] = tuple(_plain_words(meaning))
-                if len("".join(key)) <= 2:
-                    short.add(key)
+                if len("".join(key)) <= 2 or written.isupper():
+                    short.add(key)  # counts only in capitals
         # A synonym phrase may be written with an abbreviation of one of its words
         # ("soirée d'info" for "soirée d'information"): those spellings count too.
         shortened: dict[str, list[str]] = {}

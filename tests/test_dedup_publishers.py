@@ -132,6 +132,13 @@ def test_every_lexicon_entry_is_read(tmp_path: object) -> None:
     assert title_words("Lo Barrut (ouverture des portes 19h30)") == ("lo", "barrut")
 
 
+def test_an_abbreviation_written_in_capitals_in_the_lexicon_counts_only_in_capitals() -> None:
+    """ "AGE" is an extraordinary general meeting; "âge" (folded "age") is someone's age."""
+    assert title_words("AGE du club") == ("assemblee", "generale", "extraordinaire", "club")
+    assert title_words("Repas du 3e âge") == ("repas", "age")
+    assert title_words("Age du club") == ("age", "club")
+
+
 def test_rare_words_weigh_more_than_common_ones() -> None:
     titles = [f"Atelier {n}" for n in ("vélo", "couture", "compost", "jardin", "cuisine")] * 10
     titles += [f"Atelier {w} {n}" for n, w in enumerate(["tricot"] * 40)]

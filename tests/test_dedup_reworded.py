@@ -136,6 +136,10 @@ SAME = {
         ("Permanence juridique gratuite", "Centre social, Veynes"),
         ("Permanence d'accès aux droits", "Centre social de Veynes"),
     ),
+    "a theatre company written short": (
+        ("AGE de la Compagnie des Passeurs", "Théâtre des Passeurs, Veynes"),
+        ("Assemblée générale extraordinaire - Cie des Passeurs", "Veynes"),
+    ),
     "an association inviting to its picnic": (
         ("Les Colibris vous invitent à un pique-nique", "Parc de la Pépinière, Gap"),
         ("Pique-nique zéro déchet des Colibris", "Parc de la Pépinière, Gap"),
@@ -209,6 +213,10 @@ TWO = {
     "two public meetings at the town hall, one on the participative budget": (
         ("Réunion publique : budget participatif", "Mairie, Veynes", at(18, 30), at(20)),
         ("Réunion publique : plan local d'urbanisme", "Mairie de Veynes", at(18, 30), at(20)),
+    ),
+    "the seniors' club's afternoon and a club's extraordinary general meeting": (
+        ("Club du 3e âge", "Salle des fêtes, Chorges", at(14), at(17)),
+        ("AGE du club", "Salle des fêtes, Chorges", at(14), at(17)),
     ),
     "two associations' AGs at one venue": (
         ("Assemblée générale du Repair café de Gap", "Le Cairn, Gap", at(18, 30), None),
