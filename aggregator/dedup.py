@@ -55,6 +55,7 @@ from aggregator.dedup_places import (
 )
 from aggregator.dedup_words import (
     GENERIC,
+    INTERNAL,
     KINDS,
     LIGHT,
     STOP_WORDS,
@@ -576,6 +577,14 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     )  # fmt: skip
 
 
+def _internal(item: _Prepared) -> bool:
+    """A title saying only an association's own business ("Assemblée générale", "Réunion
+    mensuelle", "Permanence"), its town aside: it names no one. One naming its venue ("AG
+    de la Ludothèque", at the ludothèque) names its house."""
+    town = town_words(item.place)
+    return all(w in INTERNAL or w in LIGHT or w in town for w in item.words)
+
+
 def _names_work(item: _Prepared, theirs: tuple[str, ...]) -> bool:
     """Whether a title quotes a work's name (« Irrintzina ») the other title has too."""
     if not item.quoted:
@@ -689,6 +698,10 @@ def _judge(
             # A title names its own publisher, the other only its kind: that one is its own
             # publisher's event, another one (a relay names whose event it relays), unless
             # an admin says otherwise.
+            score = MERGE_AT - 0.01
+        elif _internal(a) and _internal(b) and not match.vouched:
+            # Two "Assemblée générale" (or "Permanence") at the Maison des associations at
+            # one hour: two associations' as often as one relayed; an admin decides.
             score = MERGE_AT - 0.01
         elif match.vouched or match.spelled >= 0.9:
             # The same wording, or titles naming their kind and the place they are at

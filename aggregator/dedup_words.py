@@ -59,6 +59,12 @@ KINDS = {
     "permanence", "assemblee", "stage", "cours", "marche", "repas", "chorale", "lecture",
     "visite", "bal", "exposition", "braderie", "conseil", "bureau", "collecte",
 }  # fmt: skip
+# What every association holds for itself (its AG, its board, its office hours): a title
+# saying only this names no one, and one house hosts several at one hour.
+INTERNAL = {
+    "assemblee", "generale", "ordinaire", "extraordinaire", "conseil", "administration",
+    "bureau", "reunion", "permanence",
+}  # fmt: skip
 # Words one publisher adds and another leaves out without naming another event: the
 # department, the size, "journée", "annuel". They weigh little and never conflict.
 LIGHT = {

@@ -185,6 +185,31 @@ def test_a_bare_title_beside_one_naming_its_own_publisher_is_another_publishers_
     assert merged(own, relayed)
 
 
+def test_two_titles_saying_only_an_associations_own_business_at_one_house_are_a_doubt() -> None:
+    """Two associations each publish their "Assemblée générale" (or a "Permanence" at
+    France Services) on their own calendars: one house, one hour, nothing naming who. As
+    often two events as one relayed: an admin decides. A title naming its house ("AG de la
+    Ludothèque", at the ludothèque) still joins the other's."""
+    house = "Maison des associations, Embrun"
+    for title_a, title_b in (("Assemblée générale", "Assemblée générale"),
+                             ("Permanence", "Permanence"), ("CA", "Conseil d'administration"),
+                             ("Réunion mensuelle", "Réunion mensuelle")):  # fmt: skip
+        a = record("a", "club-photo", title_a, house, at(18, 30), at(20, 30))
+        b = record("b", "chorale", title_b, house, at(18, 30), at(20, 30))
+        verdict = judge(a, b)
+        assert not verdict.merge and verdict.score >= REVIEW_AT, (title_a, verdict)
+        assert not merged(a, b)
+    own = record("c", "ludotheque", "Assemblée générale de la ludothèque", "Ludothèque, Gap",
+                 at(18), at(20))  # fmt: skip
+    relayed = record("d", "udess05", "AG de la Ludothèque de Gap", "Ludothèque, Gap", at(18))
+    assert merged(own, relayed)
+    # A public event's kind alone, relayed word for word, is still one event.
+    cafe = record("e", "repair-cafe", "Repair café", "L'Aiguillage, Veynes", at(14), at(17))
+    town = record("f", "mairie", "Repair café", "Café associatif L'Aiguillage, Veynes", at(14),
+                  at(17))  # fmt: skip
+    assert merged(cafe, town)
+
+
 TWO = {
     "two levels of one outing": (
         ("Sortie ski de randonnée (niveau 1)", "Ancelle", at(8), at(13)),
