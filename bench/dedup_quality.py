@@ -41,18 +41,20 @@ HELDOUT4 = SET.with_name("dedup-publishers-heldout4.psv")
 HELDOUT5 = SET.with_name("dedup-publishers-heldout5.psv")
 HELDOUT6 = SET.with_name("dedup-publishers-heldout6.psv")
 HELDOUT7 = SET.with_name("dedup-publishers-heldout7.psv")
-HELDOUTS = (HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6, HELDOUT7)
-SPLITS = ("train", "test", "test2", "test3", "test4", "test5", "test6", "test7")
+HELDOUT8 = SET.with_name("dedup-publishers-heldout8.psv")
+HELDOUTS = (HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6, HELDOUT7, HELDOUT8)
+SPLITS = ("train", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8")
 
 
 def split_of(path: Path) -> str:
     """The held-out files are the test splits ("test", written on 2026-12-01; "test2",
     written on 2026-12-02 after one pair of the first had been seen; "test3", written later
-    that day, after the scoring changes of its second session; "test4" to "test7", written
+    that day, after the scoring changes of its second session; "test4" to "test8", written
     on 2026-12-05, each before a round of that day's changes); the first file is all
     training (its earlier test third, by sha256 of the group, had been seen while tuning)."""
     held_out = {HELDOUT: "test", HELDOUT2: "test2", HELDOUT3: "test3", HELDOUT4: "test4",
-                HELDOUT5: "test5", HELDOUT6: "test6", HELDOUT7: "test7"}  # fmt: skip
+                HELDOUT5: "test5", HELDOUT6: "test6", HELDOUT7: "test7",
+                HELDOUT8: "test8"}  # fmt: skip
     return held_out.get(path, "train")
 
 

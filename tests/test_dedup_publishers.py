@@ -34,14 +34,18 @@ PARIS = ZoneInfo("Europe/Paris")
 #   once after them (F1 0.868: P 0.958, R 0.793);
 # - the seventh, written after the sixth was run and before that session's last round of
 #   changes, run once after it (F1 0.921: P 0.906, R 0.935; two negatives at one venue and
-#   one start merged).
+#   one start merged). Its construction then pointed to a trap (two associations' bare
+#   "Assemblée générale" at one house and hour), fixed from fresh development groups:
+#   0.951 since, no longer a clean figure;
+# - the eighth, written before that fix and run once after it (F1 0.933: P 0.903,
+#   R 0.966; one negative at one venue and one start merged).
 # The issue's target is 0.97: these floors keep the figures from slipping.
 REQUIRED_TEST_F1 = {"test": 0.92, "test2": 0.90, "test3": 0.90, "test4": 0.95, "test5": 0.95,
-                    "test6": 0.85, "test7": 0.90}  # fmt: skip
-SPLITS = ("train", "test", "test2", "test3", "test4", "test5", "test6", "test7")
+                    "test6": 0.85, "test7": 0.90, "test8": 0.90}  # fmt: skip
+SPLITS = ("train", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8")
 # Negatives at one venue and one start that are merged: the issue asks for none. The
-# seventh file has two (measured once, not tuned on): the count must not grow.
-SAME_SLOT_MERGED_AT_MOST = {"test7": 2}
+# eighth file has one (measured once, not tuned on): the count must not grow.
+SAME_SLOT_MERGED_AT_MOST = {"test8": 1}
 
 
 def test_the_labelled_set_is_large_and_split_by_event() -> None:
@@ -67,6 +71,7 @@ def test_the_labelled_set_is_large_and_split_by_event() -> None:
     assert sum(p.split == "test5" for p in found) >= 45
     assert sum(p.split == "test6" for p in found) >= 45
     assert sum(p.split == "test7" for p in found) >= 45
+    assert sum(p.split == "test8" for p in found) >= 45
 
 
 def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,7 +88,7 @@ def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> No
     for split, floor in REQUIRED_TEST_F1.items():
         assert figures[split].f1 >= floor, split
     # Two events at one venue and one start are never merged, on any split but the
-    # seventh's two.
+    # eighth's one.
     for split in SPLITS:
         assert figures[split].hard_merged <= SAME_SLOT_MERGED_AT_MOST.get(split, 0), split
 
