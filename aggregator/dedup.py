@@ -689,6 +689,7 @@ def _judge(
     domain = _domain(ra.url) if ra.url and rb.url else ""  # (both links, or nothing to compare)
     same_domain = bool(domain) and domain == _domain(rb.url) and domain not in _SHARED_DOMAINS
     generic = a.generic or b.generic or match.generic  # "Repair café": only its kind
+    why = ""  # a doubt's reason, for admins, when a rule below leaves the pair to them
     if generic:
         # "Assemblée générale" of two associations, "Portes ouvertes" at the Cairn and at
         # the Recyclerie: only the same slot at the same place.
@@ -698,11 +699,11 @@ def _judge(
             # A title names its own publisher, the other only its kind: that one is its own
             # publisher's event, another one (a relay names whose event it relays), unless
             # an admin says otherwise.
-            score = MERGE_AT - 0.01
+            score, why = MERGE_AT - 0.01, "own_publisher"
         elif _internal(a) and _internal(b) and not match.vouched:
             # Two "Assemblée générale" (or "Permanence") at the Maison des associations at
             # one hour: two associations' as often as one relayed; an admin decides.
-            score = MERGE_AT - 0.01
+            score, why = MERGE_AT - 0.01, "names_no_one"
         elif match.vouched or match.spelled >= 0.9:
             # The same wording, or titles naming their kind and the place they are at
             # ("Soirée jeux à la ludothèque" / "Soirée jeux de société", at the ludothèque).
@@ -744,6 +745,8 @@ def _judge(
     if score < REVIEW_AT:
         return APART
     evidence = _evidence(a, b, match, place, same_end, same_domain, generic)
+    if why and score < MERGE_AT:
+        evidence[why] = True
     return Verdict(round(score, 3), evidence)
 
 

@@ -121,6 +121,23 @@ def test_a_doubtful_pair_is_shown_with_its_evidence_and_stays_apart(stack: tuple
     assert _cluster(engine, "ag@attac") == _cluster(engine, "ag@udess")
 
 
+def test_two_bare_general_meetings_at_one_house_are_shown_with_the_reason(stack: tuple) -> None:
+    """Each association's own calendar says "Assemblée générale", at the Maison des
+    associations, at one hour: the admin sees the pair and is told the titles name no one."""
+    app, client, (configs, httpserver) = stack
+    httpserver.clear()
+    house = "Maison des associations, Embrun"
+    for path, items in (("/attac.ics", ATTAC), ("/udess.ics", UDESS)):
+        bare = (f"ag-embrun@{path}", "Assemblée générale", house)
+        httpserver.expect_request(path).respond_with_data(calendar(*items, bare))
+    refresh(app.extensions["engine"], configs, RefreshOptions())
+    page = client.get("/admin/doublons").get_data(as_text=True)
+    assert "2 paires à relire" in page
+    assert "Intitulés qui ne nomment personne (AG, permanence, réunion…)" in page
+    engine = app.extensions["engine"]
+    assert _cluster(engine, "ag-embrun@/attac.ics") != _cluster(engine, "ag-embrun@/udess.ics")
+
+
 def test_merging_a_doubtful_pair_survives_refreshes_and_becomes_a_label(
     stack: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -198,6 +198,7 @@ def test_two_titles_saying_only_an_associations_own_business_at_one_house_are_a_
         b = record("b", "chorale", title_b, house, at(18, 30), at(20, 30))
         verdict = judge(a, b)
         assert not verdict.merge and verdict.score >= REVIEW_AT, (title_a, verdict)
+        assert verdict.evidence.get("names_no_one") is True  # the admin is told why
         assert not merged(a, b)
     own = record("c", "ludotheque", "Assemblée générale de la ludothèque", "Ludothèque, Gap",
                  at(18), at(20))  # fmt: skip
