@@ -577,6 +577,14 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     )  # fmt: skip
 
 
+def _same_but_light(a: _Prepared, b: _Prepared) -> bool:
+    """Whether two titles say the same once each one's light words are out (its rhythm,
+    season, size: each publisher adds its own, and two such words lowered a kind-only
+    title's similarity under the 0.9 it needs)."""
+    mine = {w for w in a.own if w not in LIGHT}
+    return bool(mine) and mine == {w for w in b.own if w not in LIGHT}
+
+
 def _internal(item: _Prepared) -> bool:
     """A title saying only an association's own business ("Assemblée générale", "Réunion
     mensuelle", "Permanence"), its town aside: it names no one. One naming its venue ("AG
@@ -704,8 +712,9 @@ def _judge(
             # Two "Assemblée générale" (or "Permanence") at the Maison des associations at
             # one hour: two associations' as often as one relayed; an admin decides.
             score, why = MERGE_AT - 0.01, "names_no_one"
-        elif match.vouched or match.spelled >= 0.9:
-            # The same wording, or titles naming their kind and the place they are at
+        elif match.vouched or match.spelled >= 0.9 or _same_but_light(a, b):
+            # The same wording (light words aside: "Repair café du mois de mars" / "Repair
+            # café mensuel"), or titles naming their kind and the place they are at
             # ("Soirée jeux à la ludothèque" / "Soirée jeux de société", at the ludothèque).
             score = 0.85
         elif title >= 0.9:

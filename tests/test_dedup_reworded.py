@@ -136,6 +136,10 @@ SAME = {
         ("Permanence juridique gratuite", "Centre social, Veynes"),
         ("Permanence d'accès aux droits", "Centre social de Veynes"),
     ),
+    "a kind-only title, each publisher adding its own light word": (
+        ("Repair café du mois de mars", "Salle des fêtes, Veynes"),
+        ("Repair café mensuel", "Salle des fêtes de Veynes"),
+    ),
     "a theatre company written short": (
         ("AGE de la Compagnie des Passeurs", "Théâtre des Passeurs, Veynes"),
         ("Assemblée générale extraordinaire - Cie des Passeurs", "Veynes"),
