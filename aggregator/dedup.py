@@ -57,6 +57,7 @@ from aggregator.dedup_words import (
     GENERIC,
     INTERNAL,
     KINDS,
+    LEVELS,
     LIGHT,
     STOP_WORDS,
     UNIFORM,
@@ -552,9 +553,16 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     if not conflict and kind_a and kind_b:
         # "Atelier vélo" / "Marché vélo": each names another kind of event.
         conflict, only_a, only_b = True, kind_a, kind_b
+    levels_a, levels_b = _levels(a.words), _levels(b.words)
     if a.numbers and b.numbers and a.numbers != b.numbers:
         # "Sortie niveau 1" / "Sortie niveau 2": two sessions, whatever the words say.
         conflict, only_a, only_b = True, sorted(a.numbers), sorted(b.numbers)
+    elif levels_a and levels_b and levels_a.isdisjoint(levels_b):
+        # "Stage de poterie : initiation" / "... : perfectionnement": two levels, two
+        # sessions (level words are kinds of session, not significant words).
+        conflict = True
+        only_a = [w for w in a.words if w in LEVELS]
+        only_b = [w for w in b.words if w in LEVELS]
     elif _names_work(a, second) or _names_work(b, first):
         # « Irrintzina » quoted by one, "IRRINTZINA, le cri de la génération climat" the
         # other: the work's name is the event's, whatever each adds to it.
@@ -591,6 +599,16 @@ def _internal(item: _Prepared) -> bool:
     de la Ludothèque", at the ludothèque) names its house."""
     town = town_words(item.place)
     return all(w in INTERNAL or w in LIGHT or w in town for w in item.words)
+
+
+def _levels(words: tuple[str, ...]) -> frozenset[int]:
+    """The levels a title names ("initiation": 1, "perfectionnement": 3)."""
+    if LEVELS.keys().isdisjoint(words):
+        return _NO_LEVEL  # most titles
+    return frozenset(LEVELS[w] for w in words if w in LEVELS)
+
+
+_NO_LEVEL: frozenset[int] = frozenset()
 
 
 def _names_work(item: _Prepared, theirs: tuple[str, ...]) -> bool:

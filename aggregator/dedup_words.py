@@ -65,6 +65,14 @@ INTERNAL = {
     "assemblee", "generale", "ordinaire", "extraordinaire", "conseil", "administration",
     "bureau", "reunion", "permanence",
 }  # fmt: skip
+# The level a session is for: two levels are two sessions ("Stage de poterie : initiation"
+# / "... : perfectionnement"), whatever else the titles share.
+LEVELS = {
+    **dict.fromkeys(("initiation", "debutant", "debutants", "debutante", "debutantes"), 1),
+    **dict.fromkeys(("intermediaire", "intermediaires"), 2),
+    **dict.fromkeys(("perfectionnement", "confirme", "confirmes", "confirmee", "confirmees",
+                     "avance", "avances", "avancee", "avancees", "expert", "experts"), 3),
+}  # fmt: skip
 # Words one publisher adds and another leaves out without naming another event: the
 # department, the size, "journée", "annuel". They weigh little and never conflict.
 LIGHT = {

@@ -248,6 +248,10 @@ TWO = {
         ("Club du 3e âge", "Salle des fêtes, Chorges", at(14), at(17)),
         ("AGE du club", "Salle des fêtes, Chorges", at(14), at(17)),
     ),
+    "a beginners' and an advanced pottery course in one room": (
+        ("Stage de poterie : initiation", "MJC, Serres", at(9), at(12)),
+        ("Stage de poterie : perfectionnement", "MJC de Serres", at(9), at(12)),
+    ),
     "two associations' AGs at one venue": (
         ("Assemblée générale du Repair café de Gap", "Le Cairn, Gap", at(18, 30), None),
         ("AG du SEL gapençais", "Le Cairn, Gap", at(18, 30), at(20, 30)),
