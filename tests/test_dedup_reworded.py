@@ -140,6 +140,10 @@ SAME = {
         ("Repair café du mois de mars", "Salle des fêtes, Veynes"),
         ("Repair café mensuel", "Salle des fêtes de Veynes"),
     ),
+    "a repair café by its French name": (
+        ("Café réparation", "Tiers-lieu Le Pas de Côté, Serres"),
+        ("Repair café", "Le Pas de Côté, Serres"),
+    ),
     "a theatre company written short": (
         ("AGE de la Compagnie des Passeurs", "Théâtre des Passeurs, Veynes"),
         ("Assemblée générale extraordinaire - Cie des Passeurs", "Veynes"),
