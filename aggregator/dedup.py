@@ -772,7 +772,7 @@ def _judge(
     if score < REVIEW_AT:
         return APART
     evidence = _evidence(a, b, match, place, same_end, same_domain, generic)
-    if why and score < MERGE_AT:
+    if why:  # (such a pair's score stays under MERGE_AT: only lowered below)
         evidence[why] = True
     return Verdict(round(score, 3), evidence)
 
