@@ -54,6 +54,7 @@ from aggregator.dedup_places import (
     unmarked,
 )
 from aggregator.dedup_words import (
+    AUDIENCES,
     GENERIC,
     INTERNAL,
     KINDS,
@@ -379,6 +380,7 @@ class _TitleMatch:
     spelled: float  # the titles' words in any order (rapidfuzz), without weights or subsets
     generic: bool  # one title says only what kind of event it is, once places are out
     vouched: bool = False  # ... but named a place the other record is at or names
+    sessions: bool = False  # the conflict is two sessions' numbers, levels or audiences
 
 
 # Per pair, cached: a series' records and a venue's events ask the same question again.
@@ -554,6 +556,7 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
         # "Atelier vélo" / "Marché vélo": each names another kind of event.
         conflict, only_a, only_b = True, kind_a, kind_b
     levels_a, levels_b = _levels(a.words), _levels(b.words)
+    sessions = True  # unless none of the three below
     if a.numbers and b.numbers and a.numbers != b.numbers:
         # "Sortie niveau 1" / "Sortie niveau 2": two sessions, whatever the words say.
         conflict, only_a, only_b = True, sorted(a.numbers), sorted(b.numbers)
@@ -563,11 +566,20 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
         conflict = True
         only_a = [w for w in a.words if w in LEVELS]
         only_b = [w for w in b.words if w in LEVELS]
+    elif _audiences_apart(a.words, b.words):
+        # "Atelier poterie enfants" / "... adultes": two audiences, two sessions (audience
+        # words are light: one title adding its audience names no other event).
+        conflict = True
+        only_a = [w for w in a.words if w in AUDIENCES]
+        only_b = [w for w in b.words if w in AUDIENCES]
     elif _names_work(a, second) or _names_work(b, first):
         # « Irrintzina » quoted by one, "IRRINTZINA, le cri de la génération climat" the
         # other: the work's name is the event's, whatever each adds to it.
         conflict, only_a, only_b = False, [], []
         weighted = max(weighted, 0.9)
+        sessions = False
+    else:
+        sessions = False
     generic_a, generic_b = _generic(first), _generic(second)
     generic = generic_a or generic_b
     # Titles that say only their kind once the places' words are out, but named a place
@@ -581,7 +593,7 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
     )  # fmt: skip
     return _TitleMatch(
         max(weighted, spelled), tuple(only_a), tuple(only_b), shared / total_a, conflict,
-        in_order, generic, vouched,
+        in_order, generic, vouched, sessions,
     )  # fmt: skip
 
 
@@ -611,6 +623,25 @@ def _levels(words: tuple[str, ...]) -> frozenset[int]:
 _NO_LEVEL: frozenset[int] = frozenset()
 
 
+def _audiences_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether both titles name whom they are for, and not the same people."""
+    if AUDIENCES.keys().isdisjoint(a) or AUDIENCES.keys().isdisjoint(b):
+        return False  # most titles
+    mine = frozenset().union(*(AUDIENCES[w] for w in a if w in AUDIENCES))
+    return mine != frozenset().union(*(AUDIENCES[w] for w in b if w in AUDIENCES))
+
+
+def _one_after_the_other(a: DedupRecord, b: DedupRecord) -> bool:
+    """Two timed slots, each with its length, one ending before the other starts: two
+    sessions ("Visite guidée de la citadelle" 10:00-11:00 and 11:00-12:00), however alike
+    the titles. (An end at the start is no length: some generators write one for none.)"""
+    if a.end is None or b.end is None or a.all_day or b.all_day:
+        return False
+    if a.end <= a.start or b.end <= b.start:
+        return False
+    return a.end <= b.start or b.end <= a.start
+
+
 def _names_work(item: _Prepared, theirs: tuple[str, ...]) -> bool:
     """Whether a title quotes a work's name (« Irrintzina ») the other title has too."""
     if not item.quoted:
@@ -629,7 +660,38 @@ def _vouched(item: _Prepared, other: _Prepared, kept: tuple[str, ...]) -> bool:
             continue  # a town both are in
         if word in other.place_words or any(same_word(word, w) for w in other.words):
             return True
+        if word in item.acronyms and _spelled_out(word, other.words) is not None:
+            return True  # "AG du SEL" at the SEL / "... du Système d'échange local"
     return False
+
+
+def _names_house(word: str, item: _Prepared, other: _Prepared) -> bool:
+    """Whether a title's word names a place a record is at: the other's ("Réunion de la
+    Ludothèque" beside "Réunion" at the ludothèque), or either's by its acronym ("Café
+    numérique de l'EPN" at the Espace public numérique)."""
+    if word in other.place_words:
+        return True
+    if word not in item.acronyms:
+        return False
+    return any(
+        _spelled_out(word, tuple(" ".join(unmarked(place)).split())) is not None
+        for place in (item.place, other.place)
+    )
+
+
+def _names_another(item: _Prepared, other: _Prepared) -> bool:
+    """Whether a title names an organisation (a word written as a name, not a place either
+    is at) beside a title saying only an association's own business ("Réunion"), and the
+    name is not the bare record's publisher's: then it is another group's business."""
+    if not _internal(other):
+        return False
+    names = _proper_names(item.record.title)
+    extra = [w for w in item.own if w in names and w not in other.words
+             and not _names_house(w, item, other)]  # fmt: skip
+    if not extra:
+        return False
+    publisher = _publisher_words(other.record.source_id)
+    return not any(same_word(w, p) for w in extra for p in publisher)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -650,7 +712,8 @@ def _names_its_publisher(item: _Prepared, other: _Prepared) -> bool:
     "Assemblée générale" from udess05). Only a name counts: "Visite de ferme" from
     fermes-05 names a kind of visit."""
     names = _proper_names(item.record.title)
-    extra = [w for w in item.own if w in names and w not in other.words]
+    extra = [w for w in item.own if w in names and w not in other.words
+             and not _names_house(w, item, other)]  # fmt: skip
     if not extra:
         return False
     mine = _publisher_words(item.record.source_id)
@@ -673,6 +736,8 @@ def _judge(
         return APART
     if ra.uid and ra.uid == rb.uid and not _SYNTHETIC_UID.match(ra.uid):
         return Verdict(1.0, {"uid": ra.uid}) if _related(a, b) else APART
+    if _one_after_the_other(ra, rb):
+        return APART  # (even with one link: a page lists each session of a day)
     if _same_url(ra, rb):
         return Verdict(0.99, {"url": ra.url}) if _related(a, b) else APART
     if (
@@ -726,6 +791,11 @@ def _judge(
             # publisher's event, another one (a relay names whose event it relays), unless
             # an admin says otherwise.
             score, why = MERGE_AT - 0.01, "own_publisher"
+        elif _names_another(a, b) or _names_another(b, a):
+            # "Réunion" on the bowls club's calendar, "Réunion du collectif Transition" on
+            # the network's, one room and hour: the bare one is its publisher's own
+            # business, the named one another group's, unless an admin says otherwise.
+            score, why = MERGE_AT - 0.01, "names_another"
         elif _internal(a) and _internal(b) and not match.vouched:
             # Two "Assemblée générale" (or "Permanence") at the Maison des associations at
             # one hour: two associations' as often as one relayed; an admin decides.
@@ -748,9 +818,11 @@ def _judge(
         structure = 0.4 * same_start + 0.3 * same_end + 0.3 * same_domain
         score = 0.6 * title + 0.2 * (place if place is not None else 0.6) + 0.1 * time
         score += 0.1 * structure
-    if match.conflict and not match.generic:
+    if match.conflict and (not match.generic or match.sessions):
         # Each title names something the other lacks ("l'eau" / "la forêt"): two events,
-        # unless the same slot at the same venue with much in common leaves a doubt.
+        # unless the same slot at the same venue with much in common leaves a doubt. Two
+        # sessions' numbers, levels or audiences conflict even in kind-only titles
+        # ("Atelier enfants (3-6 ans)" / "Atelier enfants (7-12 ans)").
         if not (same_start and place is not None and place >= 0.8 and match.shared >= 0.5):
             return APART
         score = min(score, MERGE_AT - 0.01)

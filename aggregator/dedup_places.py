@@ -70,6 +70,14 @@ def _names() -> Mapping[tuple[str, ...], tuple[Commune, ...]]:
 
 
 @functools.cache
+def _towns() -> frozenset[str]:
+    """Every commune's own name as place_parts writes a town ("laragne monteglin")."""
+    return frozenset(
+        filter(None, (_kept(folded(c.name)) for found in _names().values() for c in found))
+    )
+
+
+@functools.cache
 def _communes() -> tuple[frozenset[tuple[str, ...]], int]:
     """The gazetteer's ways of writing each commune (aggregator.territory), and the most
     words one takes."""
@@ -120,6 +128,8 @@ def place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
         # Both give an address, and not both a venue's name: the addresses are the venues.
         named_a, named_b = unmarked(a), unmarked(b)
     a, b = named_a or unmarked(a), named_b or unmarked(b)
+    if a[-1] != b[-1] and a[-1] in _towns() and b[-1] in _towns():
+        return 0.0  # two communes ("Orcières" / "Ancelle"), however alike their names read
     whole = fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100
     if len(a) >= 2 and len(b) >= 2 and whole < 1.0:  # 1.0: one place within the other
         return max(_venue_town(a[0], a[-1], b[0], b[-1]), _venue_town(a[0], a[-1], b[-1], b[0]))

@@ -96,7 +96,23 @@ LIGHT = {
     "hebdomadaires",
     # The audience's age ("dès 8 ans"; two age groups differ by their numbers).
     "ans",
+    # The audience, which one publisher adds ("Atelier sciences pour les enfants") where
+    # another names the organiser; two audiences apart are two sessions (AUDIENCES).
+    # ("Parents" stays telling: a "Café des parents" is what the event is.)
+    "enfants", "enfant", "adultes", "adulte", "ados", "adolescents", "familles",
 }  # fmt: skip
+# Whom a session is for: two titles naming different audiences are two sessions
+# ("Atelier poterie enfants" / "... adultes", "... enfants" / "... parents-enfants"); a
+# family is children and adults together.
+_CHILD, _TEEN, _ADULT = 1, 2, 3
+AUDIENCES = {
+    **dict.fromkeys(("enfants", "enfant"), frozenset({_CHILD})),
+    **dict.fromkeys(("ados", "adolescents"), frozenset({_TEEN})),
+    **dict.fromkeys(("adultes", "adulte"), frozenset({_ADULT})),
+    **dict.fromkeys(("parents", "famille", "familles"), frozenset({_CHILD, _ADULT})),
+}
+# "Ouverture 20h", "portes 19h30": the doors' time, which the start already says.
+_DOORS = frozenset({"ouverture", "ouv", "portes"})
 _WORD = re.compile(r"[a-z0-9]+")
 _ORDINAL = re.compile(r"^\d+(?:e|eme|er|ere|nd|nde|th|st|rd|i?emes?)$")
 # A clock time written in a title ("ouverture des portes 19h30", "20h"): the start says it.
@@ -115,11 +131,33 @@ def folded(text: str) -> str:
 
 def _plain_words(text: str) -> list[str]:
     words = _WORD.findall(folded(text))
-    return [
+    kept = [
         w for w in words
         if w not in STOP_WORDS
         and not (w[0].isdigit() and (w.isdigit() or _ORDINAL.match(w) or _CLOCK.match(w)))
     ]  # fmt: skip
+    if len(kept) == len(words) or _DOORS.isdisjoint(kept):
+        return kept  # most titles: no clock time, or no doors before one
+    return _without_doors(words)
+
+
+def _without_doors(words: list[str]) -> list[str]:
+    """The words without a doors' time ("Les Dodos (ouverture 20h)", "portes 19h30"):
+    a doors word goes when a clock time follows it, small words aside, or another doors
+    word that goes ("ouverture des portes 19h30")."""
+    out: list[str] = []
+    dropping = False  # whether a clock time (or a dropped doors word) follows
+    for w in reversed(words):
+        if w in STOP_WORDS:
+            continue
+        if w[0].isdigit() and (w.isdigit() or _ORDINAL.match(w) or _CLOCK.match(w)):
+            dropping = dropping or bool(_CLOCK.match(w))
+            continue
+        if w in _DOORS and dropping:
+            continue
+        dropping = False
+        out.append(w)
+    return out[::-1]
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: title_words caches per lexicon
@@ -252,17 +290,41 @@ def _stem(word: str) -> str:
     return word
 
 
+# Endings that make a noun of a verb or a verb of a noun ("fabrication" / "fabriquer",
+# "nettoyage" / "nettoyer", "randonnée" / "randonneur"), longest first.
+_DERIVED = ("ations", "ation", "itions", "ition", "ements", "ement", "euses", "euse", "eurs",
+            "eur", "ages", "age", "ees", "ee", "ons", "ez", "er", "ir")  # fmt: skip
+ROOT_MIN = 5  # a shorter root says too little: "anim-ation" / "anim-aux", "form-ation"
+
+
+def _root(word: str) -> str:
+    """A word without its derivational ending, "qu"/"gu" before it read as the letter they
+    spell ("fabriqu-er", "fabric-ation"); the word itself when its root would be short."""
+    for ending in _DERIVED:
+        if word.endswith(ending) and len(word) - len(ending) >= ROOT_MIN:
+            root = word[: -len(ending)]
+            if root.endswith("qu"):
+                return root[:-2] + "c"
+            return root[:-1] if root.endswith("gu") else root
+    return word
+
+
 @functools.lru_cache(maxsize=262144)
 def same_word(a: str, b: str) -> bool:
-    """One word, give or take a plural, a suffix or a typo: "atelier"/"ateliers",
-    "velo"/"velos", "contee"/"contes"."""
+    """One word, give or take a plural, a suffix, a derivation or a typo: "atelier" /
+    "ateliers", "velo"/"velos", "contee"/"contes", "fabrication"/"fabriquer"."""
     if a == b or (len(a) >= 4 and _stem(a) == _stem(b)):
         return True
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) >= 4 and long.startswith(short) and len(long) - len(short) <= 3:
         return True
     # A typo: one edit or two swapped letters ("raido"/"radio", "ouevrtes"/"ouvertes").
-    return len(short) >= 5 and (fuzz.ratio(a, b) >= 85 or OSA.distance(a, b) <= 1)
+    if len(short) >= 5 and (fuzz.ratio(a, b) >= 85 or OSA.distance(a, b) <= 1):
+        return True
+    if len(short) < ROOT_MIN + 2 or a[:3] != b[:3]:
+        return False  # (the cheap test first: most pairs of words differ from the start)
+    root = _root(a)
+    return root != a and root == _root(b)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,26 @@ def test_two_bare_general_meetings_at_one_house_are_shown_with_the_reason(stack:
     assert _cluster(engine, "ag-embrun@/attac.ics") != _cluster(engine, "ag-embrun@/udess.ics")
 
 
+def test_a_bare_meeting_beside_another_groups_is_shown_with_the_reason(stack: tuple) -> None:
+    """Attac's calendar says "Réunion"; the network's names another group's meeting in the
+    same room at the same hour: the admin sees the pair, and why it waits."""
+    app, client, (configs, httpserver) = stack
+    httpserver.clear()
+    house = "Salle des associations, Veynes"
+    httpserver.expect_request("/attac.ics").respond_with_data(
+        calendar(*ATTAC, ("reunion@attac", "Réunion", house))
+    )
+    httpserver.expect_request("/udess.ics").respond_with_data(
+        calendar(*UDESS, ("reunion@udess", "Réunion du collectif Transition", house))
+    )
+    refresh(app.extensions["engine"], configs, RefreshOptions())
+    page = client.get("/admin/doublons").get_data(as_text=True)
+    assert "2 paires à relire" in page
+    assert "une autre organisation que son éditeur" in page
+    engine = app.extensions["engine"]
+    assert _cluster(engine, "reunion@attac") != _cluster(engine, "reunion@udess")
+
+
 def test_merging_a_doubtful_pair_survives_refreshes_and_becomes_a_label(
     stack: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -152,6 +152,26 @@ SAME = {
         ("Les Colibris vous invitent à un pique-nique", "Parc de la Pépinière, Gap"),
         ("Pique-nique zéro déchet des Colibris", "Parc de la Pépinière, Gap"),
     ),
+    "the doors' time written as 'ouverture' beside the quoted show": (
+        ("Spectacle « Zéphyr »", "Théâtre, Embrun"),
+        ("Zéphyr (ouverture 19h)", "Théâtre d'Embrun"),
+    ),
+    "an open mic by its English name": (
+        ("Open mic", "Bar Le Tonneau, Embrun"),
+        ("Scène ouverte", "Le Tonneau, Embrun"),
+    ),
+    "the audience added by one, the organiser by the other": (
+        ("Atelier robotique pour les enfants", "Médiathèque, Veynes"),
+        ("Les Savants Fous : atelier robotique", "Médiathèque de Veynes"),
+    ),
+    "a workshop named by its noun, and by its verb": (
+        ("Atelier fabrication de cosmétiques naturels", "MJC, Gap"),
+        ("Fabriquer ses cosmétiques naturels", "MJC de Gap"),
+    ),
+    "a tasting named by its noun, and by its verb": (
+        ("Dégustation des vins du domaine", "Cave coopérative, Tallard"),
+        ("Déguster les vins du domaine des Hautes-Alpes", "Cave coopérative de Tallard"),
+    ),
 }
 
 
@@ -260,6 +280,22 @@ TWO = {
         ("Assemblée générale du Repair café de Gap", "Le Cairn, Gap", at(18, 30), None),
         ("AG du SEL gapençais", "Le Cairn, Gap", at(18, 30), at(20, 30)),
     ),
+    "two guided tours of one fort, one after the other": (
+        ("Visite guidée du fort", "Fort, Mont-Dauphin", at(14), at(15)),
+        ("Visite guidée du fort", "Fort de Mont-Dauphin", at(15), at(16)),
+    ),
+    "a class and the next one, a quarter of an hour later": (
+        ("Cours de pilates", "Gymnase, Embrun", at(18), at(18, 45)),
+        ("Cours de pilates", "Gymnase, Embrun", at(19), at(19, 45)),
+    ),
+    "the same fireworks in two villages at one hour": (
+        ("Feu d'artifice", "Saint-Bonnet-en-Champsaur", at(22), None),
+        ("Feu d'artifice", "Saint-Julien-en-Champsaur", at(22), None),
+    ),
+    "a children's and an adults' pottery workshop in one room": (
+        ("Atelier poterie enfants", "MJC, Serres", at(14), at(16)),
+        ("Atelier poterie adultes", "MJC de Serres", at(14), at(16)),
+    ),
 }
 
 
@@ -324,3 +360,58 @@ def test_a_town_is_one_text_however_it_is_written() -> None:
     assert place_parts("Local associatif, Savines") == ("local associatif", "savines lac")
     assert place_parts("05000 Gap") == ("gap",)
     assert place_parts("Serres (05700)") == place_parts("Serres")
+
+
+def test_a_bare_meeting_beside_another_groups_named_meeting_is_a_doubt() -> None:
+    """The bowls club's calendar says "Réunion"; the network's names another group's
+    meeting in the same room at the same hour: the bare title is the club's own business,
+    not the other group's, so an admin decides. Named after the bare record's own
+    publisher, the other title is that meeting relayed."""
+    house = "Salle des associations, Serres"
+    bare = record("a", "amicale-boulistes", "Réunion", house, at(18), at(20))
+    other = record("b", "udess05", "Réunion des Jardins du Buëch", house, at(18), at(20))
+    verdict = judge(bare, other)
+    assert not verdict.merge and verdict.score >= REVIEW_AT, verdict
+    assert verdict.evidence.get("names_another") is True  # the admin is told why
+    assert not merged(bare, other)
+    own = record("c", "jardins-du-buech", "Réunion", house, at(18), at(20))
+    assert merged(own, other)
+
+
+def test_a_title_naming_its_house_by_an_acronym_joins_the_bare_one_there() -> None:
+    """The youth information point's own calendar says "Permanence du PIJ", the town's
+    says "Permanence", both at the Point information jeunesse: the acronym names the house
+    both are at, not another organisation."""
+    own = record("a", "pij-briancon", "Permanence du PIJ", "Point information jeunesse, Briançon",
+                 at(14), at(17))  # fmt: skip
+    town = record("b", "ville-briancon", "Permanence", "Point information jeunesse de Briançon",
+                  at(14), at(17))  # fmt: skip
+    assert merged(own, town), judge(own, town)
+
+
+def test_an_acronym_naming_the_house_the_other_title_spells_out_is_one_event() -> None:
+    """The SEL's calendar: "AG du SEL" at its own premises; the network's: the general
+    meeting of the "Système d'échange local Le Troc", placed in the town only."""
+    own = record("a", "sel-le-troc", "AG du SEL", "SEL Le Troc, Embrun", at(18), at(20))
+    relayed = record("b", "udess05", "Assemblée générale du Système d'échange local Le Troc",
+                     "Embrun", at(18))  # fmt: skip
+    assert merged(own, relayed), judge(own, relayed)
+
+
+def test_a_doors_time_goes_from_a_title_and_a_derived_word_is_one_word() -> None:
+    """ "(ouverture 20h)" is the doors' time, which the start says; "Portes ouvertes
+    10h-17h" is an open day. A noun and its verb are one word ("fabrication" /
+    "fabriquer"); a short root says too little ("animation" / "animaux")."""
+    from aggregator.dedup_words import same_word, title_words
+
+    assert title_words("Les Dodos (ouverture 20h)") == title_words("Les Dodos")
+    assert title_words("Lo Barrut, ouverture des portes 19h30") == ("lo", "barrut")
+    assert title_words("Portes ouvertes 10h-17h") == title_words("Portes ouvertes")
+    assert "ouverture" in title_words("Ouverture de la saison")
+    for a, b in (("fabrication", "fabriquer"), ("nettoyage", "nettoyer"),
+                 ("degustation", "deguster"), ("randonnee", "randonneur"),
+                 ("navigation", "naviguer")):  # fmt: skip
+        assert same_word(a, b), (a, b)
+    for a, b in (("animation", "animaux"), ("formation", "former"),
+                 ("projection", "projet"), ("conference", "confection")):  # fmt: skip
+        assert not same_word(a, b), (a, b)
