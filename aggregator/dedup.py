@@ -46,6 +46,7 @@ from rapidfuzz import fuzz
 from aggregator import gc_pause
 from aggregator.dedup_places import (
     both_venues,
+    one_names_the_others_town,
     place_parts,
     place_prefixes,
     place_similarity,
@@ -631,6 +632,12 @@ def _audiences_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return mine != frozenset().union(*(AUDIENCES[w] for w in b if w in AUDIENCES))
 
 
+def _two_places(a: _Prepared, b: _Prepared) -> bool:
+    """Places unlike each other that are not two venues of one town, nor a venue named
+    after the other's town: two places, where even one title is no proof of one event."""
+    return not both_venues(a.place, b.place) and not one_names_the_others_town(a.place, b.place)
+
+
 def _one_after_the_other(a: DedupRecord, b: DedupRecord) -> bool:
     """Two timed slots, each with its length, one ending before the other starts: two
     sessions ("Visite guidée de la citadelle" 10:00-11:00 and 11:00-12:00), however alike
@@ -829,10 +836,16 @@ def _judge(
     elif title < MERGE_TITLE:
         # The same slot and venue do not make one event of "Chorale yoga" / "Yoga débat".
         return APART
-    elif place is not None and place < SAME_PLACE and title < MERGE_TITLE_ELSEWHERE:
+    elif (
+        place is not None and place < SAME_PLACE
+        and (title < MERGE_TITLE_ELSEWHERE or _two_places(a, b))
+    ):  # fmt: skip
+        # Two venues of one town, or two places that are not one ("Saint-Firmin" /
+        # "Saint-Jacques-en-Valgaudemar", a misspelt commune): the same title there is
+        # the same recurring event in two places as often as one event written twice.
         if title < REVIEW_TITLE_ELSEWHERE:
-            return APART  # two venues of one town, two fair titles: two events
-        score = min(score, MERGE_AT - 0.01)  # near-identical titles at two venues: a doubt
+            return APART  # two fair titles: two events
+        score = min(score, MERGE_AT - 0.01)  # near-identical titles: a doubt
     if (
         ra.end is not None and rb.end is not None and not ra.all_day and not rb.all_day
         and not same_start and not same_end and title < 0.95
@@ -840,6 +853,10 @@ def _judge(
         # Both slots given, and neither end nor start agrees: another session of the day
         # as often as doors opening earlier ("Atelier cuisine enfants" 14:00-16:00 /
         # "... parents-enfants" 14:30-16:30). A doubt, unless the titles read the same.
+        score = min(score, MERGE_AT - 0.01)
+    if not close:
+        # Starts over half an hour apart: doors open half an hour before a show, while an
+        # hour apart is the next session as often ("Visite guidée du fort" 14:00 / 15:00).
         score = min(score, MERGE_AT - 0.01)
     if score < REVIEW_AT:
         return APART

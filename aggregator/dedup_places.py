@@ -40,7 +40,8 @@ def place_parts(location: str) -> tuple[str, ...]:
             parts.append(ADDRESS + kept if _ADDRESS.match(text) else kept)
             last = part
     if len(parts) == 1 and not parts[0].startswith(ADDRESS):
-        return _venue_of_town(location) or (_commune(last) or parts[0],)
+        town = _commune(last)  # first: "Saint-André-d'Embrun" is a town, not a venue at Embrun
+        return (town,) if town else _venue_of_town(location) or (parts[0],)
     if parts and not parts[-1].startswith(ADDRESS):
         parts[-1] = _commune(last) or parts[-1]
     return tuple(parts)
@@ -139,6 +140,20 @@ def place_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
 def both_venues(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Whether both places name a venue or an address, not only a town."""
     return len(a) >= 2 and len(b) >= 2
+
+
+def one_names_the_others_town(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether one place's words start with the other's town ("Théâtre du Briançonnais" /
+    "Briançon", "Ressourcerie de l'Embrunais" / "Embrun"): a venue there, not another
+    place ("Saint-Firmin" / "Saint-Jacques-en-Valgaudemar")."""
+    if not a or not b:
+        return False
+    for place, other in ((a, b), (b, a)):
+        town = other[-1].removeprefix(ADDRESS)
+        text = " ".join(unmarked(place))
+        if town and (text.startswith(town) or f" {town}" in text):
+            return True
+    return False
 
 
 SAME_TOWN = 0.75  # two towns' names less alike than this are two towns, whatever the venue

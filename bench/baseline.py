@@ -1,9 +1,9 @@
 """The dedup module as it was at a git revision, to time it beside today's in one run.
 
 The benchmarks compare against BASELINE: main before the publishers' dedup (lexicon, word
-weights, doubtful pairs), and against BEFORE: main before the latest dedup change (one
-look-up per record for its title and place, its day remembered by start, the lexicon's
-phrases by first word, a lone record's id without sorts, new lexicon entries). Search's
+weights, doubtful pairs), and against BEFORE: main before the latest dedup change
+(consecutive sessions, two communes, audiences, a doors' time, derived words, acronyms
+naming a house, names of another organisation). Search's
 fold, faster too, is shared: every version uses today's. `git show` reads the
 old files (dedup.py, its title words, places and lexicon when it had them); it runs on
 today's records and overrides (same field names), so every version gets the very same
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
 BASELINE = "f4ab35e"
-BEFORE = "c9ed1ff"
+BEFORE = "120f2c3"
 _FILES = ("aggregator/dedup_words.py", "aggregator/dedup_places.py",
           "aggregator/data/dedup-lexicon.toml")  # fmt: skip
 

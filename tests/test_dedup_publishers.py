@@ -17,7 +17,7 @@ from aggregator.dedup import (
     judge,
 )
 from aggregator.dedup_words import Lexicon, WordWeights, title_words
-from bench.dedup_quality import agenda_weights, evaluate, pairs
+from bench.dedup_quality import SPLITS, TEST_SPLITS, agenda_weights, evaluate, pairs
 
 PARIS = ZoneInfo("Europe/Paris")
 # The test splits, never tuned on (tests/data/dedup-publishers-heldout*.psv):
@@ -39,13 +39,17 @@ PARIS = ZoneInfo("Europe/Paris")
 #   0.951 since, no longer a clean figure;
 # - the eighth, written before that fix and run once after it (F1 0.933: P 0.903,
 #   R 0.966; one negative at one venue and one start merged).
+# On 2026-12-08 the sixth to eighth files' errors were read and tuned on: they are
+# development splits since ("dev6" to "dev8"), and a ninth file ("test9", 83 pairs),
+# written before that day's changes, was run once after them (F1 0.920: P 0.958,
+# R 0.885; one negative at one venue and one start merged; the session's first version
+# gives 0.911 on it).
 # The issue's target is 0.97: these floors keep the figures from slipping.
 REQUIRED_TEST_F1 = {"test": 0.92, "test2": 0.90, "test3": 0.90, "test4": 0.95, "test5": 0.95,
-                    "test6": 0.85, "test7": 0.90, "test8": 0.90}  # fmt: skip
-SPLITS = ("train", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8")
+                    "dev6": 0.95, "dev7": 0.95, "dev8": 0.95, "test9": 0.90}  # fmt: skip
 # Negatives at one venue and one start that are merged: the issue asks for none. The
-# eighth file has one (measured once, not tuned on): the count must not grow.
-SAME_SLOT_MERGED_AT_MOST = {"test8": 1}
+# ninth file has one (measured once, not tuned on): the count must not grow.
+SAME_SLOT_MERGED_AT_MOST = {"test9": 1}
 
 
 def test_the_labelled_set_is_large_and_split_by_event() -> None:
@@ -69,9 +73,10 @@ def test_the_labelled_set_is_large_and_split_by_event() -> None:
     assert sum(p.split == "test3" for p in found) >= 50
     assert sum(p.split == "test4" for p in found) >= 45
     assert sum(p.split == "test5" for p in found) >= 45
-    assert sum(p.split == "test6" for p in found) >= 45
-    assert sum(p.split == "test7" for p in found) >= 45
-    assert sum(p.split == "test8" for p in found) >= 45
+    assert sum(p.split == "dev6" for p in found) >= 45
+    assert sum(p.split == "dev7" for p in found) >= 45
+    assert sum(p.split == "dev8" for p in found) >= 45
+    assert sum(p.split == "test9" for p in found) >= 80
 
 
 def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,14 +86,14 @@ def test_figures_on_the_held_out_split(capsys: pytest.CaptureFixture[str]) -> No
             f = figures[split]
             print(f"\ndedup, publishers' set, {split}: precision {f.precision:.3f}, "
                   f"recall {f.recall:.3f}, F1 {f.f1:.3f}, {f.review} to review")  # fmt: skip
-        for pair, verdict in errors:  # the test split's stay unread: it is never tuned on
-            if pair.split == "train":
-                print(f"  train {'FN' if pair.same else 'FP'} {pair.kind}: "
+        for pair, verdict in errors:  # the test splits' stay unread: never tuned on
+            if pair.split not in TEST_SPLITS:
+                print(f"  {pair.split} {'FN' if pair.same else 'FP'} {pair.kind}: "
                       f"{pair.a.title!r} / {pair.b.title!r} ({verdict.score:.2f})")  # fmt: skip
     for split, floor in REQUIRED_TEST_F1.items():
         assert figures[split].f1 >= floor, split
     # Two events at one venue and one start are never merged, on any split but the
-    # eighth's one.
+    # ninth's one.
     for split in SPLITS:
         assert figures[split].hard_merged <= SAME_SLOT_MERGED_AT_MOST.get(split, 0), split
 
@@ -106,7 +111,7 @@ def test_blocking_loses_no_publishers_duplicate() -> None:
                 # The test split's titles stay unread: its group only.
                 missed.append(
                     f"{pair.a.title!r} / {pair.b.title!r}"
-                    if pair.split == "train"
+                    if pair.split not in TEST_SPLITS
                     else f"a test pair of {pair.group}"
                 )
     assert not missed

@@ -168,6 +168,14 @@ SAME = {
         ("Atelier fabrication de cosmétiques naturels", "MJC, Gap"),
         ("Fabriquer ses cosmétiques naturels", "MJC de Gap"),
     ),
+    "a commune whose name ends with another's, against a venue there": (
+        ("Observation des oiseaux du lac", "Lac de Siguret, Saint-André-d'Embrun"),
+        ("Observer les oiseaux au lac de Siguret", "Saint-André-d'Embrun"),
+    ),
+    "a repair café's call to repair, and the call written with the verb": (
+        ("Repair café : on répare ensemble", "Tiers-lieu, Serres"),
+        ("Réparer ensemble au repair café de Serres", "Serres"),
+    ),
     "a tasting named by its noun, and by its verb": (
         ("Dégustation des vins du domaine", "Cave coopérative, Tallard"),
         ("Déguster les vins du domaine des Hautes-Alpes", "Cave coopérative de Tallard"),
@@ -291,6 +299,14 @@ TWO = {
     "the same fireworks in two villages at one hour": (
         ("Feu d'artifice", "Saint-Bonnet-en-Champsaur", at(22), None),
         ("Feu d'artifice", "Saint-Julien-en-Champsaur", at(22), None),
+    ),
+    "the same village fête in a village and in a misspelt one": (
+        ("Fête du village", "Saint-Firmin", at(11), None),
+        ("Fête du village", "Saint-Jacques-en-Valgaudemar", at(11), None),
+    ),
+    "one tour and the next, an hour later, no end given": (
+        ("Visite guidée du fort", "Fort de Mont-Dauphin", at(14), None),
+        ("Visite guidée du fort", "Mont-Dauphin, fort Vauban", at(15), None),
     ),
     "a children's and an adults' pottery workshop in one room": (
         ("Atelier poterie enfants", "MJC, Serres", at(14), at(16)),
