@@ -686,15 +686,21 @@ def _names_house(word: str, item: _Prepared, other: _Prepared) -> bool:
     )
 
 
+def _names_beyond(item: _Prepared, other: _Prepared) -> list[str]:
+    """The title's words written as names that the other title lacks, and that name no
+    place a record is at."""
+    names = _proper_names(item.record.title)
+    return [w for w in item.own if w in names and w not in other.words
+            and not _names_house(w, item, other)]  # fmt: skip
+
+
 def _names_another(item: _Prepared, other: _Prepared) -> bool:
     """Whether a title names an organisation (a word written as a name, not a place either
     is at) beside a title saying only an association's own business ("Réunion"), and the
     name is not the bare record's publisher's: then it is another group's business."""
     if not _internal(other):
         return False
-    names = _proper_names(item.record.title)
-    extra = [w for w in item.own if w in names and w not in other.words
-             and not _names_house(w, item, other)]  # fmt: skip
+    extra = _names_beyond(item, other)
     if not extra:
         return False
     publisher = _publisher_words(other.record.source_id)
@@ -718,9 +724,7 @@ def _names_its_publisher(item: _Prepared, other: _Prepared) -> bool:
     other title lacks ("Assemblée générale de La Fourmi" from la-fourmi-gap, beside
     "Assemblée générale" from udess05). Only a name counts: "Visite de ferme" from
     fermes-05 names a kind of visit."""
-    names = _proper_names(item.record.title)
-    extra = [w for w in item.own if w in names and w not in other.words
-             and not _names_house(w, item, other)]  # fmt: skip
+    extra = _names_beyond(item, other)
     if not extra:
         return False
     mine = _publisher_words(item.record.source_id)
