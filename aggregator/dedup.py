@@ -557,30 +557,30 @@ def _title_match(a: _Prepared, b: _Prepared, weights: WordWeights) -> _TitleMatc
         # "Atelier vélo" / "Marché vélo": each names another kind of event.
         conflict, only_a, only_b = True, kind_a, kind_b
     levels_a, levels_b = _levels(a.words), _levels(b.words)
-    sessions = True  # unless none of the three below
+    sessions = False  # whether the conflict is two sessions' (the three cases below)
     if a.numbers and b.numbers and a.numbers != b.numbers:
         # "Sortie niveau 1" / "Sortie niveau 2": two sessions, whatever the words say.
         conflict, only_a, only_b = True, sorted(a.numbers), sorted(b.numbers)
+        sessions = True
     elif levels_a and levels_b and levels_a.isdisjoint(levels_b):
         # "Stage de poterie : initiation" / "... : perfectionnement": two levels, two
         # sessions (level words are kinds of session, not significant words).
         conflict = True
         only_a = [w for w in a.words if w in LEVELS]
         only_b = [w for w in b.words if w in LEVELS]
+        sessions = True
     elif _audiences_apart(a.words, b.words):
         # "Atelier poterie enfants" / "... adultes": two audiences, two sessions (audience
         # words are light: one title adding its audience names no other event).
         conflict = True
         only_a = [w for w in a.words if w in AUDIENCES]
         only_b = [w for w in b.words if w in AUDIENCES]
+        sessions = True
     elif _names_work(a, second) or _names_work(b, first):
         # « Irrintzina » quoted by one, "IRRINTZINA, le cri de la génération climat" the
         # other: the work's name is the event's, whatever each adds to it.
         conflict, only_a, only_b = False, [], []
         weighted = max(weighted, 0.9)
-        sessions = False
-    else:
-        sessions = False
     generic_a, generic_b = _generic(first), _generic(second)
     generic = generic_a or generic_b
     # Titles that say only their kind once the places' words are out, but named a place

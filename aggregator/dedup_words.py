@@ -129,13 +129,14 @@ def folded(text: str) -> str:
     return written_out(fold(text))
 
 
+def _is_number(word: str) -> bool:
+    """A number, a series number ("13e") or a clock time ("19h30"): no title word."""
+    return word[0].isdigit() and bool(word.isdigit() or _ORDINAL.match(word) or _CLOCK.match(word))
+
+
 def _plain_words(text: str) -> list[str]:
     words = _WORD.findall(folded(text))
-    kept = [
-        w for w in words
-        if w not in STOP_WORDS
-        and not (w[0].isdigit() and (w.isdigit() or _ORDINAL.match(w) or _CLOCK.match(w)))
-    ]  # fmt: skip
+    kept = [w for w in words if w not in STOP_WORDS and not _is_number(w)]
     if len(kept) == len(words) or _DOORS.isdisjoint(kept):
         return kept  # most titles: no clock time, or no doors before one
     return _without_doors(words)
@@ -150,7 +151,7 @@ def _without_doors(words: list[str]) -> list[str]:
     for w in reversed(words):
         if w in STOP_WORDS:
             continue
-        if w[0].isdigit() and (w.isdigit() or _ORDINAL.match(w) or _CLOCK.match(w)):
+        if _is_number(w):
             dropping = dropping or bool(_CLOCK.match(w))
             continue
         if w in _DOORS and dropping:

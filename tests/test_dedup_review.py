@@ -121,17 +121,23 @@ def test_a_doubtful_pair_is_shown_with_its_evidence_and_stays_apart(stack: tuple
     assert _cluster(engine, "ag@attac") == _cluster(engine, "ag@udess")
 
 
+def _republished(stack: tuple, attac: tuple[str, str, str], udess: tuple[str, str, str]) -> str:
+    """The review page once each source's feed has one more event and is refreshed."""
+    app, client, (configs, httpserver) = stack
+    httpserver.clear()
+    httpserver.expect_request("/attac.ics").respond_with_data(calendar(*ATTAC, attac))
+    httpserver.expect_request("/udess.ics").respond_with_data(calendar(*UDESS, udess))
+    refresh(app.extensions["engine"], configs, RefreshOptions())
+    return client.get("/admin/doublons").get_data(as_text=True)
+
+
 def test_two_bare_general_meetings_at_one_house_are_shown_with_the_reason(stack: tuple) -> None:
     """Each association's own calendar says "Assemblée générale", at the Maison des
     associations, at one hour: the admin sees the pair and is told the titles name no one."""
-    app, client, (configs, httpserver) = stack
-    httpserver.clear()
+    app = stack[0]
     house = "Maison des associations, Embrun"
-    for path, items in (("/attac.ics", ATTAC), ("/udess.ics", UDESS)):
-        bare = (f"ag-embrun@{path}", "Assemblée générale", house)
-        httpserver.expect_request(path).respond_with_data(calendar(*items, bare))
-    refresh(app.extensions["engine"], configs, RefreshOptions())
-    page = client.get("/admin/doublons").get_data(as_text=True)
+    page = _republished(stack, ("ag-embrun@/attac.ics", "Assemblée générale", house),
+                        ("ag-embrun@/udess.ics", "Assemblée générale", house))  # fmt: skip
     assert "2 paires à relire" in page
     assert "Intitulés qui ne nomment personne (AG, permanence, réunion…)" in page
     engine = app.extensions["engine"]
@@ -141,17 +147,10 @@ def test_two_bare_general_meetings_at_one_house_are_shown_with_the_reason(stack:
 def test_a_bare_meeting_beside_another_groups_is_shown_with_the_reason(stack: tuple) -> None:
     """Attac's calendar says "Réunion"; the network's names another group's meeting in the
     same room at the same hour: the admin sees the pair, and why it waits."""
-    app, client, (configs, httpserver) = stack
-    httpserver.clear()
+    app = stack[0]
     house = "Salle des associations, Veynes"
-    httpserver.expect_request("/attac.ics").respond_with_data(
-        calendar(*ATTAC, ("reunion@attac", "Réunion", house))
-    )
-    httpserver.expect_request("/udess.ics").respond_with_data(
-        calendar(*UDESS, ("reunion@udess", "Réunion du collectif Transition", house))
-    )
-    refresh(app.extensions["engine"], configs, RefreshOptions())
-    page = client.get("/admin/doublons").get_data(as_text=True)
+    page = _republished(stack, ("reunion@attac", "Réunion", house),
+                        ("reunion@udess", "Réunion du collectif Transition", house))  # fmt: skip
     assert "2 paires à relire" in page
     assert "une autre organisation que son éditeur" in page
     engine = app.extensions["engine"]
